@@ -1,0 +1,69 @@
+# The FreqLSTM course. Quick start: `make course`, then `make test`.
+# Both create .venv with pinned dependencies on first use; only python3 and make are needed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/0*.py))
+IPYNBS    := $(NOTEBOOKS:.py=.ipynb)
+CELL_TIMEOUT ?= 1800
+
+export FREQLSTM_HEADLESS := 1
+export PYTHONHASHSEED := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup course test bench lab sync student grade clean
+
+help:
+	@echo "make course   execute every notebook in order, in place (figures/ gets the key plots)"
+	@echo "make test     unit tests + nbval over every notebook + .py/.ipynb drift check"
+	@echo "make bench    seconds per L=1 epoch: plain nn.LSTM loop vs reference trainer vs fused engine"
+	@echo "make lab      open JupyterLab on the course"
+	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
+	@echo "make student  write student notebooks (solutions stripped) to build/student/"
+	@echo "make grade    grade a folder of submissions: make grade SUBMISSIONS=dir"
+
+setup: $(STAMP)
+
+$(STAMP): requirements-lock.txt requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements-lock.txt -c requirements.txt
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (FreqLSTM .venv)" >/dev/null
+	touch $@
+
+course: $(STAMP)
+	@for nb in $(IPYNBS); do \
+	  echo "== executing $$nb"; \
+	  $(VENV)/bin/jupytext --sync $${nb%.ipynb}.py >/dev/null || exit 1; \
+	  start=$$(date +%s); \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) $$nb || exit 1; \
+	  $(VENV)/bin/jupytext --sync $$nb >/dev/null || exit 1; \
+	  echo "   done in $$(( $$(date +%s) - start )) s"; \
+	done
+
+test: $(STAMP)
+	$(PY) -m pytest tests $(IPYNBS) --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider; \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
+
+bench: $(STAMP)
+	$(PY) -m freqlstm_helpers.bench
+
+lab: $(STAMP)
+	FREQLSTM_HEADLESS=0 $(VENV)/bin/jupyter lab notebooks/
+
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
+
+student: $(STAMP)
+	$(PY) tools/make_student.py --out build/student
+
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	$(PY) tools/grade.py $(SUBMISSIONS) --out grades.csv
+
+clean:
+	rm -rf build runs .pytest_cache

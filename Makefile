@@ -45,7 +45,8 @@ course: $(STAMP)
 	done
 
 test: $(STAMP)
-	$(PY) -m pytest tests $(IPYNBS) --nbval-lax --nbval-current-env \
+	$(PY) -m pytest tests --ignore=tests/homework $(IPYNBS) tests/homework \
+	  --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
 
@@ -59,11 +60,11 @@ sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
 
 student: $(STAMP)
-	$(PY) tools/make_student.py --out build/student
+	$(PY) -m freqlstm_helpers.homework student --out build/student
 
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(PY) tools/grade.py $(SUBMISSIONS) --out grades.csv
+	$(PY) -m freqlstm_helpers.homework grade $(SUBMISSIONS) --out grades.csv
 
 clean:
 	rm -rf build runs .pytest_cache

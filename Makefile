@@ -45,7 +45,7 @@ course: $(STAMP)
 	done
 
 test: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/homework $(IPYNBS) tests/homework \
+	$(PY) -m pytest tests $(IPYNBS) \
 	  --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc

@@ -1,0 +1,384 @@
+"""TrainConfig: the report's `config_v2.yaml`, as a checked dataclass.
+
+The sections mirror the YAML the diagnostic report prescribes (model, optimizer,
+training, early_stopping, logging) plus the stopping rules and scheduler it
+describes in prose (target stop, divergence detection, ReduceLROnPlateau).
+Everything is validated on load: a typo in a key or a value outside what the
+L=1 regime allows fails loudly, naming the full key path and what is allowed,
+instead of silently training something else.
+
+Adding a trainer: put its name and "module:function" in TRAINERS; the CLI and
+`runs.cached_train` dispatch through `get_trainer`. Adding a section: write a
+frozen dataclass below and add a field to TrainConfig; loading, validation,
+`to_dict` and overrides pick it up from the dataclass fields.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .data import SignalConfig
+
+# trainer key -> "module:function". The function has the signature of trainer.train.
+TRAINERS = {"l1": "freqlstm_helpers.trainer:train"}
+ENGINES = ("torch", "fused")
+SCHEDULERS = ("none", "ReduceLROnPlateau")
+
+
+class ConfigError(ValueError):
+    """A config key or value that is not allowed; the message names the key path."""
+
+
+def _fail(path: str, value, allowed: str):
+    raise ConfigError(f"{path}={value!r} is not allowed: {allowed}")
+
+
+# --- value checkers: each returns the normalised value or raises ConfigError ----
+def _number(path, v, *, gt=None, ge=None, lt=None, le=None, integer=False):
+    if isinstance(v, str):  # PyYAML reads "1e-4" (no dot) as a string; accept it as a number
+        try:
+            v = float(v)
+        except ValueError:
+            _fail(path, v, "must be a number")
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        _fail(path, v, "must be an integer" if integer else "must be a number")
+    if integer:
+        if float(v) != int(v):
+            _fail(path, v, "must be an integer")
+        v = int(v)
+    else:
+        v = float(v)
+        if not math.isfinite(v):
+            _fail(path, v, "must be a finite number")
+    for bound, ok, word in ((gt, lambda a, b: a > b, ">"), (ge, lambda a, b: a >= b, ">="),
+                            (lt, lambda a, b: a < b, "<"), (le, lambda a, b: a <= b, "<=")):
+        if bound is not None and not ok(v, bound):
+            _fail(path, v, f"must be {word} {bound:g}")
+    return v
+
+
+def _bool(path, v):
+    if not isinstance(v, bool):
+        _fail(path, v, "must be true or false")
+    return v
+
+
+def _choice(path, v, choices):
+    if v not in choices:
+        _fail(path, v, "allowed values are " + ", ".join(repr(c) for c in choices))
+    return v
+
+
+class _Section:
+    """Base for config sections: `_key` is the section's name in the YAML."""
+
+    _key = ""
+
+    def _set(self, name, value):
+        object.__setattr__(self, name, value)
+
+    def _path(self, name):
+        return f"{self._key}.{name}" if self._key else name
+
+    def to_dict(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class ModelConfig(_Section):
+    """The report's architecture: one LSTM layer, 64 hidden units, 18,241 parameters."""
+
+    _key = "model"
+    input_size: int = 5
+    hidden_size: int = 64
+    num_layers: int = 1
+    dropout: float = 0.0
+    forget_bias: float | None = None  # None keeps PyTorch's initialisation (the report's)
+
+    def __post_init__(self):
+        self._set("input_size", _number(self._path("input_size"), self.input_size, ge=1, integer=True))
+        self._set("hidden_size", _number(self._path("hidden_size"), self.hidden_size, ge=1, integer=True))
+        n = _number(self._path("num_layers"), self.num_layers, integer=True)
+        if n != 1:
+            _fail(self._path("num_layers"), self.num_layers,
+                  "must be 1 (the assignment's L=1 model has one LSTM layer)")
+        self._set("num_layers", n)
+        d = _number(self._path("dropout"), self.dropout)
+        if d != 0.0:
+            _fail(self._path("dropout"), self.dropout, "must be 0.0 (one layer: PyTorch's LSTM dropout has no effect)")
+        self._set("dropout", d)
+        if self.forget_bias is not None:
+            self._set("forget_bias", _number(self._path("forget_bias"), self.forget_bias))
+
+
+@dataclass(frozen=True)
+class OptimizerConfig(_Section):
+    _key = "optimizer"
+    type: str = "Adam"
+    learning_rate: float = 1e-3
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+
+    def __post_init__(self):
+        _choice(self._path("type"), self.type, ("Adam",))
+        self._set("learning_rate", _number(self._path("learning_rate"), self.learning_rate, gt=0))
+        if not isinstance(self.betas, (list, tuple)) or len(self.betas) != 2:
+            _fail(self._path("betas"), self.betas, "must be a pair [beta1, beta2], each in [0, 1)")
+        self._set("betas", tuple(_number(self._path("betas"), b, ge=0, lt=1) for b in self.betas))
+        self._set("eps", _number(self._path("eps"), self.eps, gt=0))
+        self._set("weight_decay", _number(self._path("weight_decay"), self.weight_decay, ge=0))
+
+
+@dataclass(frozen=True)
+class TrainingConfig(_Section):
+    _key = "training"
+    num_epochs: int = 5
+    batch_size: int = 1
+    shuffle: bool = False
+    clip_grad_norm: float = 1.0
+
+    def __post_init__(self):
+        self._set("num_epochs", _number(self._path("num_epochs"), self.num_epochs, ge=1, integer=True))
+        b = _number(self._path("batch_size"), self.batch_size, integer=True)
+        if b != 1:
+            _fail(self._path("batch_size"), self.batch_size, "must be 1 (the L=1 trainer steps one row at a time)")
+        self._set("batch_size", b)
+        if _bool(self._path("shuffle"), self.shuffle):
+            _fail(self._path("shuffle"), self.shuffle,
+                  "must be false (the carried state only means something if rows stay in time order)")
+        self._set("clip_grad_norm", _number(self._path("clip_grad_norm"), self.clip_grad_norm, gt=0))
+
+
+@dataclass(frozen=True)
+class EarlyStoppingConfig(_Section):
+    """Stop after `patience` epochs in a row without improving by more than min_delta."""
+
+    _key = "early_stopping"
+    enabled: bool = False
+    patience: int = 10
+    min_delta: float = 0.001
+
+    def __post_init__(self):
+        _bool(self._path("enabled"), self.enabled)
+        self._set("patience", _number(self._path("patience"), self.patience, ge=1, integer=True))
+        self._set("min_delta", _number(self._path("min_delta"), self.min_delta, ge=0))
+
+
+@dataclass(frozen=True)
+class TargetStopConfig(_Section):
+    """Stop once the epoch loss is below threshold (the report's 'target achieved')."""
+
+    _key = "target_stop"
+    enabled: bool = False
+    threshold: float = 0.005
+
+    def __post_init__(self):
+        _bool(self._path("enabled"), self.enabled)
+        self._set("threshold", _number(self._path("threshold"), self.threshold, gt=0))
+
+
+@dataclass(frozen=True)
+class DivergenceConfig(_Section):
+    """Stop when the epoch loss exceeds (1 + factor) x the best so far (0.5: a 50% rise)."""
+
+    _key = "divergence"
+    enabled: bool = False
+    factor: float = 0.5
+
+    def __post_init__(self):
+        _bool(self._path("enabled"), self.enabled)
+        self._set("factor", _number(self._path("factor"), self.factor, gt=0))
+
+
+@dataclass(frozen=True)
+class LRSchedulerConfig(_Section):
+    """The report's optional 'configuration C': halve the LR after 5 flat epochs."""
+
+    _key = "lr_scheduler"
+    type: str = "none"
+    patience: int = 5
+    factor: float = 0.5
+
+    def __post_init__(self):
+        _choice(self._path("type"), self.type, SCHEDULERS)
+        self._set("patience", _number(self._path("patience"), self.patience, ge=0, integer=True))
+        self._set("factor", _number(self._path("factor"), self.factor, gt=0, lt=1))
+
+
+@dataclass(frozen=True)
+class LoggingConfig(_Section):
+    _key = "logging"
+    log_every_n_batches: int = 1000  # keep the pre-clip grad norm of every n-th row
+    save_best: bool = True  # evaluate/ship the best epoch (by online loss), else the last
+
+    def __post_init__(self):
+        self._set("log_every_n_batches",
+                  _number(self._path("log_every_n_batches"), self.log_every_n_batches, ge=1, integer=True))
+        _bool(self._path("save_best"), self.save_best)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run, fully determined: same config, same numbers."""
+
+    name: str = "run"
+    trainer: str = "l1"
+    engine: str = "torch"
+    seed: int = 0  # model initialisation seed (data seeds live in data.*)
+    input_blind: bool = False  # zero the S column everywhere: the control run
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    target_stop: TargetStopConfig = field(default_factory=TargetStopConfig)
+    divergence: DivergenceConfig = field(default_factory=DivergenceConfig)
+    lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    data: SignalConfig = field(default_factory=SignalConfig)
+
+    def __post_init__(self):
+        if not (isinstance(self.name, str) and self.name and all(c.isalnum() or c in "-_.+" for c in self.name)):
+            _fail("name", self.name, "must be a non-empty folder-safe name (letters, digits, - _ . +)")
+        _choice("trainer", self.trainer, tuple(TRAINERS))
+        _choice("engine", self.engine, ENGINES)
+        object.__setattr__(self, "seed", _number("seed", self.seed, ge=0, integer=True))
+        _bool("input_blind", self.input_blind)
+        for f in fields(self):
+            typ = _SECTION_TYPES.get(f.name)
+            if typ is not None and not isinstance(getattr(self, f.name), typ):
+                _fail(f.name, getattr(self, f.name), f"must be a {typ.__name__} (or a mapping in YAML)")
+        expected = 1 + self.data.n_frequencies
+        if self.model.input_size != expected:
+            _fail("model.input_size", self.model.input_size,
+                  f"must be 1 + len(data.frequencies) = {expected} (S plus one one-hot entry per frequency)")
+
+    def to_dict(self) -> dict:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
+
+    def replace(self, **changes) -> "TrainConfig":
+        """Top-level changes (seed=3) or dotted ones ("optimizer.learning_rate"=3e-4)."""
+        dotted = {k: v for k, v in changes.items() if "." in k}
+        plain = {k: v for k, v in changes.items() if "." not in k}
+        cfg = self.with_overrides(plain) if plain else self
+        return cfg.with_overrides(dotted) if dotted else cfg
+
+    def with_overrides(self, overrides: dict) -> "TrainConfig":
+        """A validated copy with {"section.key": value} (or {"seed": 3}) applied."""
+        d = self.to_dict()
+        for key, value in overrides.items():
+            parts = key.split(".")
+            node = d
+            for i, part in enumerate(parts[:-1]):
+                if not isinstance(node.get(part), dict):
+                    raise ConfigError(f"{'.'.join(parts[:i + 1])} is not a config section: cannot override {key}")
+                node = node[part]
+            if parts[-1] not in node:
+                _unknown(".".join(parts[:-1]), parts[-1], node.keys())
+            node[parts[-1]] = _plain(value)
+        return config_from_dict(d)
+
+
+_SECTION_TYPES = {f.name: f.default_factory for f in fields(TrainConfig) if f.default_factory is not MISSING}
+
+
+def _plain(v):
+    """Dataclasses, tuples and numbers as YAML/JSON-safe builtins."""
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    if is_dataclass(v):
+        return {f.name: _plain(getattr(v, f.name)) for f in fields(v)}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if hasattr(v, "item") and callable(v.item):  # numpy scalars
+        return v.item()
+    return v
+
+
+def _unknown(section: str, key, allowed):
+    path = f"{section}.{key}" if section else str(key)
+    allowed = list(allowed)
+    hint = difflib.get_close_matches(str(key), allowed, n=1)
+    did = f" (did you mean {hint[0]!r}?)" if hint else ""
+    raise ConfigError(f"{path} is not a known key{did}: allowed keys are {', '.join(allowed)}")
+
+
+def _section_from(cls, value, path: str):
+    if value is None:
+        return cls()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}={value!r} is not allowed: must be a mapping of {cls.__name__} keys")
+    names = [f.name for f in fields(cls)]
+    for k in value:
+        if k not in names:
+            _unknown(path, k, names)
+    if cls is SignalConfig:
+        try:
+            return SignalConfig(**value)
+        except ValueError as e:  # SignalConfig names itself; we name the key path
+            raise ConfigError(str(e).replace("SignalConfig.", f"{path}.")) from None
+        except TypeError as e:
+            raise ConfigError(f"{path}: {e}") from None
+    return cls(**value)
+
+
+def config_from_dict(d: dict | None) -> TrainConfig:
+    """Build and validate a TrainConfig; unknown keys and bad values raise ConfigError."""
+    d = {} if d is None else d
+    if not isinstance(d, dict):
+        raise ConfigError(f"a config must be a mapping of sections, got {type(d).__name__}")
+    names = [f.name for f in fields(TrainConfig)]
+    kwargs: dict[str, Any] = {}
+    for k, v in d.items():
+        if k not in names:
+            _unknown("", k, names)
+        typ = _SECTION_TYPES.get(k)
+        kwargs[k] = _section_from(typ, v, k) if typ is not None else v
+    return TrainConfig(**kwargs)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML config; a missing file or invalid YAML raises ConfigError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist (the shipped ones are in configs/)")
+    try:
+        d = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ConfigError(f"{path} is not valid YAML: {first}") from None
+    try:
+        return config_from_dict(d)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def get_trainer(name: str) -> Callable:
+    """The train function registered for `name` (imported lazily)."""
+    if name not in TRAINERS:
+        raise ConfigError(f"trainer={name!r} is not allowed: allowed trainers are {', '.join(TRAINERS)}")
+    module, func = TRAINERS[name].split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    """{"optimizer": {"learning_rate": 1e-3}} -> {"optimizer.learning_rate": 1e-3}."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out

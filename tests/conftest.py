@@ -1,0 +1,16 @@
+"""Order the session: unit tests, then the notebooks (nbval, in course order), then homework.
+
+The homework tests execute the student notebooks, which reuse the run caches
+the course notebooks made a moment earlier in the same session.
+"""
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item):
+        path = str(item.path)
+        if "/tests/homework/" in path:
+            return 2
+        if path.endswith(".ipynb"):
+            return 1
+        return 0
+    items.sort(key=rank)  # sort is stable: order within each group is kept

@@ -151,3 +151,60 @@ def predict_zero_mse(fn) -> CheckResult:
                 cmp("mse(random)", fn(z), float(np.dot(z, z) / z.size))]
     return run_check("01.3 predict_zero_mse", fn, comparisons,
                      "Hint: the error of predicting 0 on row r is (0 - y_r)^2; average it over rows.")
+
+
+# --------------------------------------------------------------------------------------
+# Notebook 02
+# --------------------------------------------------------------------------------------
+def _cell_and_inputs(seed: int, hidden: int = 64, batch_free: bool = True):
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    cell = torch.nn.LSTMCell(5, hidden)
+    head = torch.nn.Linear(hidden, 1)
+    with torch.no_grad():
+        for p in list(cell.parameters()) + list(head.parameters()):
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    x = torch.randn(5, generator=g)
+    h = torch.randn(hidden, generator=g) * 0.5
+    c = torch.randn(hidden, generator=g) * 0.5
+    y = torch.randn((), generator=g)
+    return cell, head, x, h, c, y
+
+
+def lstm_step(fn) -> CheckResult:
+    """02.1: one LSTM step by hand, against nn.LSTMCell on the same weights."""
+    def comparisons(fn):
+        import torch
+        out = []
+        for seed in (0, 1):
+            cell, _, x, h, c, _ = _cell_and_inputs(seed)
+            with torch.no_grad():
+                h_ref, c_ref = cell(x[None], (h[None], c[None]))
+                h_mine, c_mine = fn(x, h, c, cell.weight_ih.detach(), cell.weight_hh.detach(),
+                                    cell.bias_ih.detach(), cell.bias_hh.detach())
+            out += [cmp("h_new", h_mine, h_ref[0], atol=1e-5), cmp("c_new", c_mine, c_ref[0], atol=1e-5)]
+        return out
+    return run_check("02.1 lstm_step", fn, comparisons,
+                     "Hint: gates = W_ih@x + b_ih + W_hh@h + b_hh, split in order i, f, g, o; "
+                     "sigmoid for i, f, o and tanh for g; c_new = f*c + i*g; h_new = o*tanh(c_new).")
+
+
+def one_step_gradient(fn) -> CheckResult:
+    """02.2: the gradient of one row's loss through one cell (state detached), against autograd."""
+    def comparisons(fn):
+        import torch
+        cell, head, x, h, c, y = _cell_and_inputs(3)
+        params = {"W_ih": cell.weight_ih, "W_hh": cell.weight_hh, "b_ih": cell.bias_ih, "b_hh": cell.bias_hh,
+                  "w_out": head.weight[0], "b_out": head.bias[0]}
+        h_new, _ = cell(x[None], (h[None], c[None]))  # h, c carry no graph: they are detached state
+        loss = (h_new[0] @ params["w_out"] + params["b_out"] - y) ** 2
+        ref = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
+        with torch.no_grad():
+            mine = fn(x, h, c, y, {k: v.detach().clone() for k, v in params.items()})
+        if not isinstance(mine, dict) or set(mine) != set(params):
+            raise TypeError(f"return a dict with keys {sorted(params)}")
+        return [cmp(k, mine[k], ref[k], atol=1e-5) for k in params]
+    return run_check("02.2 one_step_gradient", fn, comparisons,
+                     "Hint: start from dL/dpred = 2*(pred - y); dh = dL/dpred * w_out; then "
+                     "dc = dh*o*(1 - tanh(c_new)^2); each gate's pre-activation gradient times x (or h) "
+                     "gives the weight gradient; b_ih and b_hh get the same gradient.")

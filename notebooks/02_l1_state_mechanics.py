@@ -1,0 +1,301 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · L=1 state mechanics: what does "state preservation" do, step by step?
+#
+# The diagnostic report's model reads one row at a time (sequence length L = 1,
+# batch 1). It carries the LSTM state (h, c) from each row to the next, detaches
+# it, and never resets it inside an epoch. This notebook takes that sentence
+# apart.
+#
+# **What you will learn**
+# 1. One LSTM step by hand, checked against `nn.LSTMCell` on the same weights.
+# 2. What the state holds when it is carried, and what is lost when it is reset.
+# 3. Why the state must be **detached**: what breaks, and what grows, without it.
+# 4. The one-step gradient: with a detached state, each row's gradient is the
+#    backprop through a single cell. You will derive it by hand and check it
+#    against autograd.
+# 5. The report's "nine state checks", written as code that runs against the
+#    course's reference trainer, and a first look at the gap between the online
+#    training loss and the frozen error.
+#
+# **Estimated time:** 45–60 minutes. The cells run in under a minute in all.
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import time
+
+import numpy as np
+import matplotlib.pyplot as plt
+import torch
+
+from freqlstm_helpers import SignalConfig, build_dataset
+from freqlstm_helpers import check, plotting
+from freqlstm_helpers.model import FrequencyLSTM, count_parameters
+
+plotting.use_course_style()
+torch.set_num_threads(1)           # these ops are tiny: one thread is fastest and reproducible
+gen = torch.Generator().manual_seed(0)  # every random draw below takes this generator
+
+train = build_dataset(SignalConfig(), split="train")
+X, y = torch.from_numpy(train.X), torch.from_numpy(train.y)
+N = train.n_samples
+model = FrequencyLSTM.seeded(0)
+print(model)
+print(f"parameters: {count_parameters(model):,}")
+assert count_parameters(model) == 18_241, "the report's model has 18,241 parameters"
+
+# %% [markdown]
+# The count matches the report: 4 gates × 64 units × (5 inputs + 64 recurrent
+# weights) = 17,664, plus two bias vectors of 256 = 512 (PyTorch keeps `b_ih` and
+# `b_hh` separately), plus a 64 → 1 head with its bias = 65. That makes 18,241.
+#
+# ## 1 · One LSTM step, by hand
+# For input x and state (h, c), with the weights stacked in PyTorch's gate order
+# **i, f, g, o**:
+#
+# $$z = W_{ih}x + b_{ih} + W_{hh}h + b_{hh},\quad
+# i=\sigma(z_i),\ f=\sigma(z_f),\ g=\tanh(z_g),\ o=\sigma(z_o)$$
+# $$c' = f\odot c + i\odot g,\qquad h' = o\odot\tanh(c').$$
+#
+# ### Exercise 2.1 · `lstm_step`
+# Implement the step with plain tensor operations (no `nn.LSTMCell`). Shapes:
+# x (5,), h and c (64,), W_ih (256, 5), W_hh (256, 64), biases (256,).
+
+# %%
+# Exercise 02.1
+def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    """Return (h_new, c_new) for one LSTM step."""
+    # Hint: split the 256 pre-activations into 4 chunks of 64 in the order i, f, g, o.
+    ### BEGIN SOLUTION
+    z = W_ih @ x + b_ih + W_hh @ h + b_hh
+    zi, zf, zg, zo = z.chunk(4)
+    i, f, g, o = torch.sigmoid(zi), torch.sigmoid(zf), torch.tanh(zg), torch.sigmoid(zo)
+    c_new = f * c + i * g
+    h_new = o * torch.tanh(c_new)
+    return h_new, c_new
+    ### END SOLUTION
+
+
+# %%
+check.lstm_step(lstm_step)
+
+# %% [markdown]
+# ## 2 · What does the carried state hold?
+# Run the (untrained) model over the first second of the f1 block twice: once the
+# L=1 way, carrying the state from row to row, and once resetting it to zeros
+# before every row. With a reset, the output can only depend on the current row,
+# so the model becomes a fixed function of `[S(t), C]`. With the state carried,
+# the output depends on the whole history.
+
+# %%
+def run_block(model, rows, carry: bool):
+    state = model.initial_state()
+    outs, hnorm = [], []
+    with torch.no_grad():
+        for r in rows:
+            if not carry:
+                state = model.reset()            # <- reset: forget everything before this row
+            pred, state = model.step(X[r:r + 1], state)
+            state = model.detach(state)          # <- detach: keep the values, cut the graph
+            outs.append(pred.item())
+            hnorm.append(state[0].norm().item())
+    return np.array(outs), np.array(hnorm)
+
+rows = range(0, 1000)
+out_c, h_c = run_block(model, rows, carry=True)
+out_r, h_r = run_block(model, rows, carry=False)
+
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.4))
+a1.plot(train.t[:1000], h_c, label="state carried (L=1 regime)", color=plotting.OKABE_ITO[0])
+a1.plot(train.t[:1000], h_r, label="state reset every row", color=plotting.OKABE_ITO[1])
+a1.set(xlabel="time t (s)", ylabel="‖h‖ after the row", title="What the state holds over the f1 block")
+a1.legend()
+a2.scatter(train.X[:1000, 0], out_r, s=4, label="reset: output vs S(t) of the same row", color=plotting.OKABE_ITO[1])
+a2.scatter(train.X[:1000, 0], out_c, s=4, label="carried: output vs S(t)", color=plotting.OKABE_ITO[0], alpha=0.5)
+a2.set(xlabel="S(t) of the row", ylabel="model output", title="Reset makes the output a function of the row")
+a2.legend(fontsize=8)
+plt.show()
+
+# a function of the row alone: fit output = poly(S) and look at the residual
+res_reset = np.std(out_r - np.polyval(np.polyfit(train.X[:1000, 0], out_r, 5), train.X[:1000, 0]))
+res_carry = np.std(out_c - np.polyval(np.polyfit(train.X[:1000, 0], out_c, 5), train.X[:1000, 0]))
+print(f"residual std after explaining the output by S(t) alone: reset {res_reset:.2e}, carried {res_carry:.2e}")
+assert res_reset < 1e-6, "with a reset, the output is a function of the row alone"
+assert res_carry > 100 * res_reset, "with the state carried, the output depends on the history too"
+
+# %% [markdown]
+# With a reset, S(t) of the row explains the output completely: a curve through
+# the orange points leaves essentially no residual. With the state carried, the
+# same S(t) gives different outputs at different times, because h and c remember
+# earlier rows. That memory is the only way an L=1 model can see more than one
+# sample.
+#
+# **Think!** Notebook 01 showed that a single sample of S says nothing about the
+# targets. What does that imply for a model whose state is reset every row?
+
+# %% [markdown]
+# ## 3 · Why detach?
+# Detaching keeps the *values* of (h, c) but cuts the autograd graph, so the
+# next row's backward pass stops at this row. What happens without it?
+#
+# **First: an optimiser step breaks the graph.** The loss at row t depends, through the
+# carried state, on the weights as they were at every earlier row. Those weights
+# were changed in place by `optimizer.step()`, so autograd refuses to go back:
+
+# %%
+def undetached_steps(n_rows, with_optimizer):
+    m = FrequencyLSTM.seeded(0)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    state = m.initial_state()
+    for r in range(n_rows):
+        pred, state = m.step(X[r:r + 1], state)          # no detach: the graph keeps growing
+        loss = (pred - y[r:r + 1]).pow(2).mean()
+        opt.zero_grad()
+        loss.backward(retain_graph=True)
+        if with_optimizer:
+            opt.step()
+
+try:
+    undetached_steps(3, with_optimizer=True)
+    error = None
+except RuntimeError as e:
+    error = str(e).split(".")[0]
+print("without detach, with Adam steps ->", error)
+assert error is not None and "inplace" in error
+
+# %% [markdown]
+# **Second: even without stepping, the graph and the cost grow with every row.**
+# We backpropagate each row's loss with the state *not* detached, and count the
+# autograd nodes the loss depends on and the time of its backward pass. We do the
+# same with the state detached. The run is bounded at 400 rows so it stays fast.
+
+# %%
+def graph_nodes(t):
+    seen, stack = set(), [t.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        stack.extend(f for f, _ in fn.next_functions)
+    return len(seen)
+
+def growth(n_rows, detach):
+    m = FrequencyLSTM.seeded(0)
+    state = m.initial_state()
+    nodes, secs = [], []
+    for r in range(n_rows):
+        pred, state = m.step(X[r:r + 1], state)
+        loss = (pred - y[r:r + 1]).pow(2).mean()
+        nodes.append(graph_nodes(loss))
+        t0 = time.perf_counter()
+        loss.backward(retain_graph=not detach)
+        secs.append(time.perf_counter() - t0)
+        if detach:
+            state = m.detach(state)
+    return np.array(nodes), np.array(secs)
+
+n_rows = 400
+nodes_keep, secs_keep = growth(n_rows, detach=False)
+nodes_det, secs_det = growth(n_rows, detach=True)
+
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.4))
+a1.plot(nodes_keep, label="not detached", color=plotting.OKABE_ITO[3])
+a1.plot(nodes_det, label="detached", color=plotting.OKABE_ITO[0])
+a1.set(xlabel="row", ylabel="autograd nodes behind the loss", title="Graph size per row")
+a1.legend()
+smooth = lambda v: np.convolve(v, np.ones(20) / 20, mode="valid")
+a2.plot(1e3 * smooth(secs_keep), label="not detached", color=plotting.OKABE_ITO[3])
+a2.plot(1e3 * smooth(secs_det), label="detached", color=plotting.OKABE_ITO[0])
+a2.set(xlabel="row", ylabel="backward time (ms, 20-row mean)", title="Cost of one row's backward")
+a2.legend()
+plotting.save(fig, "02_why_detach")
+plt.show()
+
+growth_ratio = secs_keep[-50:].mean() / secs_keep[:50].mean()
+print(f"graph nodes at row 1 / row {n_rows}: not detached {nodes_keep[0]} / {nodes_keep[-1]}, "
+      f"detached {nodes_det[0]} / {nodes_det[-1]}")
+print(f"backward time, last 50 rows vs first 50: not detached x{growth_ratio:.1f}, "
+      f"detached x{secs_det[-50:].mean() / secs_det[:50].mean():.1f}")
+assert nodes_det.max() == nodes_det.min(), "with detach the graph behind each loss has a fixed size"
+assert nodes_keep[-1] > 100 * nodes_keep[0] / 2, "without detach the graph grows with every row"
+assert growth_ratio > 3, "without detach each backward costs more and more"
+
+# %% [markdown]
+# Without detach, the graph behind row r holds all r rows, so the total cost of
+# an epoch grows with the square of its length. A 40,000-row epoch would be
+# hopeless. With detach, every row costs the same. The price is that **no
+# gradient crosses a row boundary**: the model is trained as if each row's loss
+# depended only on the current step.
+#
+# ## 4 · The one-step gradient
+# Because (h, c) arrive detached, the gradient of the row's loss
+# L = (w_out·h' + b_out − y)² reaches the weights through **one** cell only:
+#
+# $$\frac{\partial L}{\partial \hat y} = 2(\hat y - y),\quad
+# \delta h' = \frac{\partial L}{\partial \hat y}\,w_{out},\quad
+# \delta o = \delta h' \odot \tanh(c'),\quad
+# \delta c' = \delta h' \odot o \odot (1-\tanh^2 c'),$$
+# $$\delta i = \delta c' \odot g,\quad \delta f = \delta c' \odot c,\quad \delta g = \delta c' \odot i,$$
+# then through each gate's nonlinearity (σ' = σ(1−σ), tanh' = 1 − tanh²) to the
+# pre-activations δz. Finally ∂L/∂W_ih = δz xᵀ, ∂L/∂W_hh = δz hᵀ, and
+# ∂L/∂b_ih = ∂L/∂b_hh = δz.
+#
+# ### Exercise 2.2 · `one_step_gradient`
+# Return a dict with the gradients for keys `W_ih, W_hh, b_ih, b_hh, w_out, b_out`.
+# `params` holds tensors with those names (`w_out` has shape (64,), `b_out` is a scalar).
+
+# %%
+# Exercise 02.2
+def one_step_gradient(x, h, c, y, params):
+    """Gradients of (pred - y)^2 for one row, with h and c treated as constants."""
+    # Hint: redo the forward pass keeping i, f, g, o and c_new, then walk back up as in the formulas above.
+    ### BEGIN SOLUTION
+    P = params
+    z = P["W_ih"] @ x + P["b_ih"] + P["W_hh"] @ h + P["b_hh"]
+    zi, zf, zg, zo = z.chunk(4)
+    i, f, g, o = torch.sigmoid(zi), torch.sigmoid(zf), torch.tanh(zg), torch.sigmoid(zo)
+    c_new = f * c + i * g
+    tc = torch.tanh(c_new)
+    h_new = o * tc
+    pred = P["w_out"] @ h_new + P["b_out"]
+    dpred = 2 * (pred - y)
+    dh = dpred * P["w_out"]
+    do = dh * tc
+    dc = dh * o * (1 - tc ** 2)
+    di, df, dg = dc * g, dc * c, dc * i
+    dz = torch.cat([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])
+    return {"W_ih": torch.outer(dz, x), "W_hh": torch.outer(dz, h), "b_ih": dz, "b_hh": dz.clone(),
+            "w_out": dpred * h_new, "b_out": dpred}
+    ### END SOLUTION
+
+
+# %%
+check.one_step_gradient(one_step_gradient)
+
+# %% [markdown]
+# The self-check compared your gradients with autograd on a cell whose state
+# carries no graph. That is exactly the computation the L=1 trainer repeats 40,000
+# times per epoch. Notebook 03 uses a compiled engine built on these formulas.
+#
+# **Think!** ∂L/∂W_hh = δz hᵀ uses the carried h, but no gradient flows *into* h.
+# What can the recurrent weights learn from one-step gradients, and what can't
+# they learn?

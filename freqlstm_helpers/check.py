@@ -81,7 +81,7 @@ def run_check(exercise: str, fn, comparisons, hint: str) -> CheckResult:
     try:
         results = comparisons(fn)
     except NotImplementedError:
-        return CheckResult(exercise, NOT_DONE, "not done yet: the stub still raises NotImplementedError.")
+        return CheckResult(exercise, NOT_DONE, "the stub still raises NotImplementedError; fill in the exercise and run this cell again.")
     except Exception as e:  # the student's code crashed: say how, not a traceback wall
         return CheckResult(exercise, FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
     for c in results:
@@ -98,7 +98,7 @@ def run_verdict(exercise: str, fn, judge, hint: str) -> CheckResult:
     try:
         answer = fn()
     except NotImplementedError:
-        return CheckResult(exercise, NOT_DONE, "not done yet: the stub still raises NotImplementedError.")
+        return CheckResult(exercise, NOT_DONE, "the stub still raises NotImplementedError; fill in the exercise and run this cell again.")
     except Exception as e:
         return CheckResult(exercise, FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
     ok, sentence = judge(answer)
@@ -208,3 +208,141 @@ def one_step_gradient(fn) -> CheckResult:
                      "Hint: start from dL/dpred = 2*(pred - y); dh = dL/dpred * w_out; then "
                      "dc = dh*o*(1 - tanh(c_new)^2); each gate's pre-activation gradient times x (or h) "
                      "gives the weight gradient; b_ih and b_hh get the same gradient.")
+
+
+# --------------------------------------------------------------------------------------
+# Notebook 03
+# --------------------------------------------------------------------------------------
+def block_means(fn) -> CheckResult:
+    """03.1: per-frequency-block means of per-row losses (rows are frequency-major)."""
+    def comparisons(fn):
+        rng = np.random.default_rng(31)
+        out = []
+        for n_blocks, n in ((4, 10), (4, 2500), (3, 7)):
+            losses = rng.random(n_blocks * n)
+            ref = [sum(losses[b * n:(b + 1) * n]) / n for b in range(n_blocks)]
+            out.append(cmp(f"{n_blocks}x{n}", fn(losses, n_blocks), np.array(ref)))
+        return out
+    return run_check("03.1 block_means", fn, comparisons,
+                     "Hint: block b holds rows b*n ... (b+1)*n - 1 with n = len(losses) // n_blocks; "
+                     "a reshape to (n_blocks, n) does it.")
+
+
+def last_target_mse(fn) -> CheckResult:
+    """03.2: the online MSE of a predictor that answers each row with the previous row's target."""
+    def comparisons(fn):
+        out = []
+        for f in (1.0, 7.0):
+            y = np.sin(2 * np.pi * f * np.arange(2000) / 1000.0)
+            prev = 0.0
+            total = 0.0
+            for v in y:  # the predictor has seen rows up to r-1 only
+                total += (v - prev) ** 2
+                prev = v
+            out.append(cmp(f"{f:g} Hz", fn(y), total / len(y), atol=1e-12))
+        return out
+    return run_check("03.2 last_target_mse", fn, comparisons,
+                     "Hint: the prediction for row r is y[r-1] (and 0 for the first row); "
+                     "average the squared errors over all rows.")
+
+
+# --------------------------------------------------------------------------------------
+# Notebook 04
+# --------------------------------------------------------------------------------------
+# (history, patience, min_delta) -> 1-based epoch at which training stops, or None.
+# Worked out by hand: stop after `patience` epochs in a row that fail to beat the
+# best so far by more than min_delta.
+_EARLY_STOP_CASES = [
+    ([0.5, 0.4, 0.3, 0.2], 2, 0.0, None),
+    ([0.5, 0.4, 0.41, 0.42], 2, 0.0, 4),
+    ([0.5, 0.4, 0.41, 0.39, 0.395, 0.396], 2, 0.0, 6),
+    ([0.5, 0.4995, 0.4992, 0.4991], 3, 0.001, 4),  # improvements smaller than min_delta don't count
+    ([0.3, 0.3, 0.3], 1, 0.0, 2),
+    ([0.1, 0.2, 0.05, 0.2, 0.2, 0.2], 3, 0.0, 6),
+]
+
+
+def early_stop_epoch(fn) -> CheckResult:
+    """04.1: the epoch at which patience-based early stopping ends a run."""
+    def comparisons(fn):
+        out = []
+        for i, (hist, patience, min_delta, expected) in enumerate(_EARLY_STOP_CASES):
+            got = fn(list(hist), patience, min_delta)
+            ok = got == expected
+            out.append({"name": f"case {i}", "shape_ok": True, "shape": (), "expected_shape": (), "exact": ok,
+                        "approx": ok, "maxdiff": 0.0 if ok else float("inf"), "where": None, "negated": False,
+                        "detail": f"history {hist}, patience {patience}, min_delta {min_delta}: "
+                                  f"you returned {got!r}, expected {expected!r}"})
+        return out
+    result = run_check("04.1 early_stop_epoch", fn, comparisons, "")
+    return _with_detail(result, fn, comparisons,
+                        "Hint: track the best value; an epoch improves only if it beats best - min_delta; "
+                        "count epochs since the last improvement and stop when the count reaches patience.")
+
+
+def tbptt_windows(fn) -> CheckResult:
+    """04.2: split n steps into consecutive truncated-BPTT windows of k steps (the last may be shorter)."""
+    cases = [(10, 5, [(0, 5), (5, 10)]), (10, 4, [(0, 4), (4, 8), (8, 10)]), (3, 50, [(0, 3)]),
+             (10_000, 50, [(i, i + 50) for i in range(0, 10_000, 50)])]
+
+    def comparisons(fn):
+        out = []
+        for n, k, expected in cases:
+            got = [tuple(int(v) for v in w) for w in fn(n, k)]
+            ok = got == expected
+            out.append({"name": f"n={n}, k={k}", "shape_ok": True, "shape": (), "expected_shape": (), "exact": ok,
+                        "approx": ok, "maxdiff": 0.0 if ok else float("inf"), "where": None, "negated": False,
+                        "detail": f"n={n}, k={k}: you returned {got[:4]}{' ...' if len(got) > 4 else ''}, "
+                                  f"expected {expected[:4]}{' ...' if len(expected) > 4 else ''}"})
+        return out
+    result = run_check("04.2 tbptt_windows", fn, comparisons, "")
+    return _with_detail(result, fn, comparisons,
+                        "Hint: windows start at 0, k, 2k, ... and stop at min(start + k, n).")
+
+
+def _with_detail(result: CheckResult, fn, comparisons, hint: str) -> CheckResult:
+    """For list-valued answers: name the first failing case in words instead of a max difference."""
+    if result.status != FAILED or "raised" in result.message:
+        return CheckResult(result.exercise, result.status, result.message + (f" {hint}" if result.status == FAILED else ""))
+    first = next(c for c in comparisons(fn) if not c["approx"])
+    return CheckResult(result.exercise, FAILED, f"{first['detail']}. {hint}")
+
+
+# --------------------------------------------------------------------------------------
+# Notebook 05
+# --------------------------------------------------------------------------------------
+def per_frequency_mse(fn) -> CheckResult:
+    """05.1: MSE per frequency from (K, N) predictions and targets, keyed '1', '3', ..."""
+    def comparisons(fn):
+        rng = np.random.default_rng(51)
+        freqs = (1.0, 3.0, 5.0, 7.0)
+        target = rng.normal(size=(4, 300))
+        pred = target + rng.normal(size=(4, 300)) * np.array([0.1, 0.2, 0.3, 0.4])[:, None]
+        got = fn(pred, target, freqs)
+        if not isinstance(got, dict) or sorted(got) != ["1", "3", "5", "7"]:
+            raise TypeError("return a dict keyed by the frequency in Hz as a string: '1', '3', '5', '7'")
+        ref = {}
+        for k, f in enumerate(freqs):
+            ref[f"{f:g}"] = sum((pred[k, n] - target[k, n]) ** 2 for n in range(300)) / 300
+        return [cmp(key, got[key], ref[key]) for key in ref]
+    return run_check("05.1 per_frequency_mse", fn, comparisons,
+                     "Hint: row k of pred and target belongs to freqs[k]; average (pred - target)**2 along axis 1.")
+
+
+def lagged_matrix(fn) -> CheckResult:
+    """05.2: the causal design matrix of a FIR filter: row n = S[n], S[n-1], ..., zeros before the start."""
+    def comparisons(fn):
+        rng = np.random.default_rng(52)
+        out = []
+        for n, taps in ((12, 4), (30, 30), (5, 1)):
+            S = rng.normal(size=n)
+            ref = np.zeros((n, taps))
+            for i in range(n):
+                for j in range(taps):
+                    if i - j >= 0:
+                        ref[i, j] = S[i - j]
+            out.append(cmp(f"n={n}, taps={taps}", fn(S, taps), ref))
+        return out
+    return run_check("05.2 lagged_matrix", fn, comparisons,
+                     "Hint: column j holds S shifted down by j samples, with zeros where n - j < 0 "
+                     "(the filter may not look into the future or before the start).")

@@ -35,12 +35,18 @@ class ConfigError(ValueError):
     """A config key or value that is not allowed; the message names the key path."""
 
 
+class EngineUnavailable(RuntimeError):
+    """The requested engine cannot be imported in this checkout (see trainer.make_engine)."""
+
+
 def _fail(path: str, value, allowed: str):
     raise ConfigError(f"{path}={value!r} is not allowed: {allowed}")
 
 
 # --- value checkers: each returns the normalised value or raises ConfigError ----
 def _number(path, v, *, gt=None, ge=None, lt=None, le=None, integer=False):
+    """A float (or int) within the bounds; errors show the value as given."""
+    given = v
     if isinstance(v, str):  # PyYAML reads "1e-4" (no dot) as a string; accept it as a number
         try:
             v = float(v)
@@ -49,17 +55,17 @@ def _number(path, v, *, gt=None, ge=None, lt=None, le=None, integer=False):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         _fail(path, v, "must be an integer" if integer else "must be a number")
     if integer:
-        if float(v) != int(v):
-            _fail(path, v, "must be an integer")
+        if not math.isfinite(v) or float(v) != int(v):
+            _fail(path, given, "must be an integer")
         v = int(v)
     else:
         v = float(v)
         if not math.isfinite(v):
-            _fail(path, v, "must be a finite number")
+            _fail(path, given, "must be a finite number")
     for bound, ok, word in ((gt, lambda a, b: a > b, ">"), (ge, lambda a, b: a >= b, ">="),
                             (lt, lambda a, b: a < b, "<"), (le, lambda a, b: a <= b, "<=")):
         if bound is not None and not ok(v, bound):
-            _fail(path, v, f"must be {word} {bound:g}")
+            _fail(path, given, f"must be {word} {bound:g}")
     return v
 
 
@@ -69,9 +75,9 @@ def _bool(path, v):
     return v
 
 
-def _choice(path, v, choices):
+def _choice(path, v, choices, what="values"):
     if v not in choices:
-        _fail(path, v, "allowed values are " + ", ".join(repr(c) for c in choices))
+        _fail(path, v, f"allowed {what} are " + ", ".join(repr(c) for c in choices))
     return v
 
 
@@ -246,8 +252,8 @@ class TrainConfig:
     def __post_init__(self):
         if not (isinstance(self.name, str) and self.name and all(c.isalnum() or c in "-_.+" for c in self.name)):
             _fail("name", self.name, "must be a non-empty folder-safe name (letters, digits, - _ . +)")
-        _choice("trainer", self.trainer, tuple(TRAINERS))
-        _choice("engine", self.engine, ENGINES)
+        _choice("trainer", self.trainer, tuple(TRAINERS), "trainers")
+        _choice("engine", self.engine, ENGINES, "engines")
         object.__setattr__(self, "seed", _number("seed", self.seed, ge=0, integer=True))
         _bool("input_blind", self.input_blind)
         for f in fields(self):
@@ -263,7 +269,7 @@ class TrainConfig:
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
 
     def replace(self, **changes) -> "TrainConfig":
         """Top-level changes (seed=3) or dotted ones ("optimizer.learning_rate"=3e-4)."""
@@ -284,7 +290,11 @@ class TrainConfig:
                 node = node[part]
             if parts[-1] not in node:
                 _unknown(".".join(parts[:-1]), parts[-1], node.keys())
-            node[parts[-1]] = _plain(value)
+            value = _plain(value)
+            if isinstance(node[parts[-1]], dict) and isinstance(value, dict):
+                node[parts[-1]] = {**node[parts[-1]], **value}  # a section: merge, keep the other keys
+            else:
+                node[parts[-1]] = value
         return config_from_dict(d)
 
 

@@ -1,0 +1,220 @@
+"""Command line, mirroring the report's `main.py --mode train|eval|viz`.
+
+    python -m freqlstm_helpers train --config configs/v1_lr1e-3.yaml [--engine torch|fused]
+           [--seed N] [--epochs N] [--run-dir DIR] [--eval-every-epoch] [--no-progress]
+    python -m freqlstm_helpers eval --run DIR [--time-offset T --warmup W]
+    python -m freqlstm_helpers viz --run DIR [--seconds S]
+
+Every expected failure (bad config, missing or corrupt checkpoint, a run folder
+made with another config...) prints one line `error: ...` on stderr and exits
+with status 2, so scripts and students see the cause, not a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import ConfigError, EngineUnavailable, get_trainer, load_config
+from .runs import RunError, default_run_dir  # runs imports torch only when it needs it
+
+EXIT_ERROR = 2
+
+
+class CliError(Exception):
+    """An expected failure with a one-line explanation."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line too, same exit status
+        raise CliError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m freqlstm_helpers", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="mode", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train one config and save its run folder")
+    t.add_argument("--config", required=True, type=Path, help="YAML config, e.g. configs/v1_lr1e-3.yaml")
+    t.add_argument("--engine", choices=("torch", "fused"), help="override the config's engine")
+    t.add_argument("--seed", type=int, help="override the model initialisation seed")
+    t.add_argument("--epochs", type=int, help="override training.num_epochs")
+    t.add_argument("--run-dir", type=Path, help="where to save (default: runs/<name>-<config hash>)")
+    t.add_argument("--eval-every-epoch", action="store_true", help="also record frozen train/test MSE per epoch")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("eval", help="recompute frozen metrics of a run's checkpoint, write metrics.json")
+    e.add_argument("--run", required=True, type=Path, help="run folder")
+    # The shifted-time test (a model that only counts time must fail it) comes from
+    # metrics.shifted_eval; these options route to it when given.
+    e.add_argument("--time-offset", type=float, help="evaluate on a test set with t shifted by T seconds")
+    e.add_argument("--warmup", type=int, help="rows to run before scoring the shifted test set")
+
+    v = sub.add_parser("viz", help="save PNG plots of a run's history and predictions into the run folder")
+    v.add_argument("--run", required=True, type=Path, help="run folder")
+    v.add_argument("--seconds", type=float, default=2.0, help="seconds of signal to show in prediction plots")
+    return p
+
+
+# --- train ------------------------------------------------------------------------
+def cmd_train(args) -> int:
+    cfg = load_config(args.config)
+    overrides = {k: v for k, v in (("engine", args.engine), ("seed", args.seed),
+                                   ("training.num_epochs", args.epochs)) if v is not None}
+    if overrides:
+        cfg = cfg.with_overrides(overrides)
+    run_dir = args.run_dir or default_run_dir(cfg)
+    train_fn = get_trainer(cfg.trainer)
+    result = train_fn(cfg, run_dir=run_dir, progress=not args.no_progress, eval_every_epoch=args.eval_every_epoch)
+    for rec in result.history:
+        extra = "".join(f"  {k} {rec[k]:.4f}" for k in ("frozen_train_mse", "frozen_test_mse") if k in rec)
+        print(f"epoch {rec['epoch']:3d}  online loss {rec['online_loss']:.4f}  lr {rec['lr']:.2e}  "
+              f"{rec['seconds']:.1f} s{extra}")
+    m = result.metrics
+    print(f"stopped_by {result.stopped_by}  best epoch {result.best_epoch}")
+    print(f"frozen MSE of the checkpoint (epoch {result.checkpoint_epoch}): "
+          f"train {m['train_mse']:.4f}  test {m['test_mse']:.4f}")
+    print(f"run saved to {run_dir}")
+    return 0
+
+
+# --- eval -------------------------------------------------------------------------
+def _shifted_eval(model, cfg, time_offset: float, warmup: int | None) -> dict:
+    """Extension point for the shifted-time test, owned by metrics.py.
+
+    Expects metrics.shifted_eval(model, cfg, time_offset=..., warmup=...) -> dict
+    of JSON-safe numbers; its result is stored under "shifted" in metrics.json.
+    """
+    try:
+        from .metrics import shifted_eval
+    except ImportError:
+        raise CliError("--time-offset/--warmup need freqlstm_helpers.metrics.shifted_eval, "
+                       "which this checkout does not have yet") from None
+    return shifted_eval(model, cfg, time_offset=time_offset, warmup=warmup)
+
+
+def cmd_eval(args) -> int:
+    from . import runs
+    cfg = runs.require_run_dir(args.run)
+    from .trainer import frozen_metrics  # torch loads only once there is a run to evaluate
+    which = runs.BEST if cfg.logging.save_best else runs.FINAL
+    ckpt = runs.load_checkpoint(args.run / which)
+    model = runs.load_model(args.run / which)
+    metrics = {**frozen_metrics(model, cfg), "checkpoint": which, "epoch": ckpt.get("epoch")}
+    if args.time_offset is not None or args.warmup is not None:
+        metrics["shifted"] = _shifted_eval(model, cfg, args.time_offset or 0.0, args.warmup)
+    runs.write_metrics(args.run, metrics)
+    print(f"{which} (epoch {metrics['epoch']}), weights frozen, state carried over all rows:")
+    for split in ("train", "test"):
+        per = "  ".join(f"{f} Hz {v:.4f}" for f, v in metrics[f"{split}_mse_per_frequency"].items())
+        print(f"  {split} MSE {metrics[f'{split}_mse']:.4f}   ({per})")
+    if "shifted" in metrics:
+        print(f"  shifted: {metrics['shifted']}")
+    print(f"wrote {args.run / runs.METRICS}")
+    return 0
+
+
+# --- viz --------------------------------------------------------------------------
+def save_plots(run_dir: Path, seconds: float = 2.0) -> list[Path]:
+    """history.png, online_losses.png, predictions_f2.png, predictions_all.png in run_dir."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    from . import runs
+    from .trainer import datasets, frozen_predict, rows_for
+
+    res = runs.load_run(run_dir)
+    cfg = res.config
+    out = []
+
+    def save(fig, name):
+        path = run_dir / name
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        out.append(path)
+
+    ep = np.arange(1, res.epochs_run + 1)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    a1.plot(ep, res.epoch_losses, "o-", label="online epoch loss (the report's 'loss')")
+    if res.frozen_test_mse is not None:
+        a1.plot(ep, res.frozen_train_mse, "s--", label="frozen train MSE")
+        a1.plot(ep, res.frozen_test_mse, "^--", label="frozen test MSE")
+    a1.axhline(0.5, color="gray", lw=1, ls=":", label="predict 0 (0.5)")
+    a1.set(xlabel="epoch", ylabel="MSE", title=f"{cfg.name}: stopped by {res.stopped_by}")
+    a1.legend(fontsize=8)
+    for k, f in enumerate(cfg.data.frequencies):
+        a2.plot(ep, res.block_means[:, k], "o-", label=f"{f:g} Hz block")
+    a2.set(xlabel="epoch", ylabel="online loss", title="online loss per frequency block")
+    a2.legend(fontsize=8)
+    for a in (a1, a2):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+    save(fig, "history.png")
+
+    flat = res.online_losses.reshape(-1).astype(np.float64)
+    w = min(1000, flat.size)
+    smooth = np.convolve(flat, np.ones(w) / w, mode="valid")
+    fig, ax = plt.subplots(figsize=(11, 3.5))
+    ax.plot(np.arange(flat.size), flat, lw=0.3, alpha=0.4, label="per row")
+    ax.plot(np.arange(w - 1, flat.size), smooth, lw=1.2, label=f"mean of last {w} rows")
+    ax.set(xlabel="row (all epochs)", ylabel="online loss", yscale="log", title="online loss, row by row")
+    ax.legend(fontsize=8)
+    save(fig, "online_losses.png")
+
+    _, test_ds = datasets(cfg)
+    preds, _ = frozen_predict(res.checkpoint_model, rows_for(test_ds, cfg.input_blind))
+    n = min(test_ds.n_samples, max(2, int(seconds * cfg.data.fs)))
+    t = test_ds.t[:n]
+
+    def panel(ax, k):
+        blk = test_ds.block(k)
+        ax.plot(t, test_ds.S[:n], color="0.8", lw=0.6, label="S (input)")
+        ax.plot(t, test_ds.y[blk][:n], color="C0", lw=1.5, label="target")
+        ax.plot(t, preds[blk][:n], ".", color="C3", ms=1.5, label="LSTM (frozen)")
+        ax.set(title=f"{cfg.data.frequencies[k]:g} Hz", xlabel="t (s)")
+
+    k2 = 1 if cfg.data.n_frequencies > 1 else 0
+    fig, ax = plt.subplots(figsize=(11, 3.5))
+    panel(ax, k2)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(f"test set, {cfg.data.frequencies[k2]:g} Hz (checkpoint epoch {res.checkpoint_epoch})")
+    save(fig, "predictions_f2.png")
+
+    K = cfg.data.n_frequencies
+    cols = 2 if K > 1 else 1
+    rows_ = (K + cols - 1) // cols
+    fig, axes = plt.subplots(rows_, cols, figsize=(11, 3 * rows_), squeeze=False)
+    for k in range(K):
+        panel(axes[k // cols][k % cols], k)
+    for k in range(K, rows_ * cols):
+        axes[k // cols][k % cols].axis("off")
+    axes[0][0].legend(fontsize=7, loc="upper right")
+    fig.suptitle("test set, one panel per frequency")
+    fig.tight_layout()
+    save(fig, "predictions_all.png")
+    return out
+
+
+def cmd_viz(args) -> int:
+    from . import runs
+    runs.require_run_dir(args.run)
+    for p in save_plots(args.run, args.seconds):
+        print(f"wrote {p}")
+    return 0
+
+
+# --- entry point -------------------------------------------------------------------
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"train": cmd_train, "eval": cmd_eval, "viz": cmd_viz}[args.mode](args)
+    except (CliError, ConfigError, RunError, EngineUnavailable) as e:
+        msg = " ".join(str(e).split())  # one line, whatever the message held
+        print(f"error: {msg}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -177,7 +177,7 @@ try:
     undetached_steps(3, with_optimizer=True)
     error = None
 except RuntimeError as e:
-    error = str(e).split(".")[0]
+    error = str(e).split(":")[0]
 print("without detach, with Adam steps ->", error)
 assert error is not None and "inplace" in error
 
@@ -299,3 +299,82 @@ check.one_step_gradient(one_step_gradient)
 # **Think!** ∂L/∂W_hh = δz hᵀ uses the carried h, but no gradient flows *into* h.
 # What can the recurrent weights learn from one-step gradients, and what can't
 # they learn?
+
+# %% [markdown]
+# ## 5 · The report's state checks, as code that runs
+# The report says a state debugger passed nine checks, but it does not list
+# them. Here are the nine the course believes they were, each run against the
+# course's reference trainer (`trainer.TorchEngine`) while it trains on 200 real
+# rows across the f1 → f2 block boundary.
+
+# %%
+from IPython.display import Markdown, display
+from freqlstm_helpers import state_checks
+
+results = state_checks.run_state_checks(train)
+display(Markdown("\n".join(["| check | result | evidence |", "|---|---|---|"] +
+                           [f"| {c.name} | {'pass' if c.passed else '**FAIL**'} | {c.evidence} |" for c in results])))
+assert all(c.passed for c in results), [c.name for c in results if not c.passed]
+
+# %% [markdown]
+# All nine pass: the implementation does exactly what the L=1 regime says.
+# Notice what none of them asks: *can this regime learn the task?* A correct
+# implementation of a specification that cannot work still fails.
+#
+# ## 6 · A first look: online loss vs frozen MSE
+# The trainer records the **online loss**: each row's error just before the
+# model updates on it. That is what the report calls "loss". The **frozen MSE**
+# fixes the weights and scores every row, state carried. We train on the first
+# 4,000 rows (the start of the f1 block) with the report's settings. Every 500
+# rows we freeze a copy and score it on the same 4,000 rows.
+
+# %%
+from freqlstm_helpers import trainer
+from freqlstm_helpers.config import load_config
+from freqlstm_helpers.paths import configs_dir
+
+v1 = load_config(configs_dir() / "v1_lr1e-3.yaml")
+short_model = FrequencyLSTM.seeded(v1.seed)
+engine = trainer.make_engine("torch", short_model, v1)
+engine.reset_state()
+rows_seen, online, frozen = [], [], []
+for start in range(0, 4000, 500):
+    losses, _ = engine.train_rows(train.X[start:start + 500], train.y[start:start + 500])
+    preds, _ = trainer.frozen_predict(short_model, train.X[:4000])
+    rows_seen.append(start + 500)
+    online.append(float(losses.mean()))
+    frozen.append(float(np.mean((preds - train.y[:4000]) ** 2)))
+
+fig, ax = plt.subplots(figsize=(7, 3.4))
+ax.plot(rows_seen, online, "o-", label="online loss (mean of the last 500 rows)", color=plotting.OKABE_ITO[0])
+ax.plot(rows_seen, frozen, "s-", label="frozen MSE on rows 1–4,000", color=plotting.OKABE_ITO[3])
+ax.set(xlabel="rows trained", ylabel="MSE", yscale="log", title="Same model, two numbers")
+ax.legend()
+plt.show()
+print(f"after 4,000 rows: online loss {online[-1]:.5f}, frozen MSE on the same rows {frozen[-1]:.4f}")
+assert frozen[-1] > 10 * online[-1], "the frozen error should be far above the online loss"
+
+# %% [markdown]
+# The online loss is tiny, while the same weights, frozen, are far off on the very
+# rows they were trained on. Notebook 03 explains the gap: the optimiser chases
+# the slowly moving target row by row, and that is not learning.
+#
+# **Think!** The online loss of a row is measured *before* the update on that row.
+# Why is it still not an honest estimate of what the model has learned?
+
+# %% [markdown]
+# ## Summary
+
+# %%
+print(f"- One LSTM step by hand matches nn.LSTMCell: {check.lstm_step(lstm_step).passed}")
+print(f"- Reset every row makes the output a function of the row (residual {res_reset:.1e}); "
+      f"the carried state adds history (residual {res_carry:.1e}).")
+print(f"- Without detach the graph grows from {nodes_keep[0]} to {nodes_keep[-1]} nodes in {n_rows} rows, "
+      f"and backward slows x{growth_ratio:.0f}; with detach it stays at {nodes_det[-1]}.")
+print(f"- The hand-derived one-step gradient matches autograd: {check.one_step_gradient(one_step_gradient).passed}")
+print(f"- Executable state checks passed: {sum(c.passed for c in results)}/{len(results)}")
+print(f"- After 4,000 rows: online loss {online[-1]:.5f} vs frozen MSE {frozen[-1]:.4f}")
+
+# %% [markdown]
+# **Next:** [03 · divergence at LR 1e-3](03_divergence_at_lr_1e-3.ipynb): does the
+# report's run reproduce, and is its diagnosis right?

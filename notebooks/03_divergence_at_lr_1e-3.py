@@ -377,7 +377,7 @@ hypotheses = [
      f"input-blind model's epoch-1 online loss differs by {gap:.3f}",
      "evidence void: a blind model scores the same epoch 1" if gap < 0.05 else "evidence stands"),
     ("Data correct", "all checks passed",
-     f"FFT peaks at 1/3/5/7 Hz present: {data_has_signal}; max |corr(S, target)| "
+     f"FFT peaks at 1/3/5/7 Hz present: {data_has_signal}; max abs corr(S, target) "
      f"{np.abs(spectrum.correlations(train_ds)).max():.3f}",
      "rejected: the spec's noise leaves no signal" if not data_has_signal else "agreed"),
     ("Implementation correct", "all 9 state checks passed",

@@ -2,7 +2,7 @@
 
     python -m freqlstm_helpers train --config configs/v1_lr1e-3.yaml [--engine torch|fused]
            [--seed N] [--epochs N] [--run-dir DIR] [--eval-every-epoch] [--no-progress]
-    python -m freqlstm_helpers eval --run DIR [--time-offset T --warmup W]
+    python -m freqlstm_helpers eval --run DIR [--time-offset T [--warmup W]]
     python -m freqlstm_helpers viz --run DIR [--seconds S]
 
 Every expected failure (bad config, missing or corrupt checkpoint, a run folder
@@ -45,10 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="recompute frozen metrics of a run's checkpoint, write metrics.json")
     e.add_argument("--run", required=True, type=Path, help="run folder")
-    # The shifted-time test (a model that only counts time must fail it) comes from
-    # metrics.shifted_eval; these options route to it when given.
+    # The shifted-time test: a model that only counts time must fail it. Writes metrics_offset.json.
     e.add_argument("--time-offset", type=float, help="evaluate on a test set with t shifted by T seconds")
-    e.add_argument("--warmup", type=int, help="rows to run before scoring the shifted test set")
+    e.add_argument("--warmup", type=float, help="seconds at the start of the shifted test set left unscored (default 1.0)")
 
     v = sub.add_parser("viz", help="save PNG plots of a run's history and predictions into the run folder")
     v.add_argument("--run", required=True, type=Path, help="run folder")
@@ -79,38 +78,31 @@ def cmd_train(args) -> int:
 
 
 # --- eval -------------------------------------------------------------------------
-def _shifted_eval(model, cfg, time_offset: float, warmup: int | None) -> dict:
-    """Extension point for the shifted-time test, owned by metrics.py.
-
-    Expects metrics.shifted_eval(model, cfg, time_offset=..., warmup=...) -> dict
-    of JSON-safe numbers; its result is stored under "shifted" in metrics.json.
-    """
-    try:
-        from .metrics import shifted_eval
-    except ImportError:
-        raise CliError("--time-offset/--warmup need freqlstm_helpers.metrics.shifted_eval, "
-                       "which this checkout does not have yet") from None
-    return shifted_eval(model, cfg, time_offset=time_offset, warmup=warmup)
-
-
 def cmd_eval(args) -> int:
-    from . import runs
+    from . import evaluate, runs
     cfg = runs.require_run_dir(args.run)
-    from .trainer import frozen_metrics  # torch loads only once there is a run to evaluate
     which = runs.BEST if cfg.logging.save_best else runs.FINAL
     ckpt = runs.load_checkpoint(args.run / which)
     model = runs.load_model(args.run / which)
-    metrics = {**frozen_metrics(model, cfg), "checkpoint": which, "epoch": ckpt.get("epoch")}
-    if args.time_offset is not None or args.warmup is not None:
-        metrics["shifted"] = _shifted_eval(model, cfg, args.time_offset or 0.0, args.warmup)
-    runs.write_metrics(args.run, metrics)
-    print(f"{which} (epoch {metrics['epoch']}), weights frozen, state carried over all rows:")
+    if args.time_offset is None and args.warmup is not None:
+        raise CliError("--warmup goes with --time-offset (the shifted-time test)")
+    if args.time_offset is not None:
+        warmup = 1.0 if args.warmup is None else args.warmup
+        if not (0 <= warmup < cfg.data.duration):
+            raise CliError(f"--warmup {warmup:g} is not allowed: use seconds in [0, {cfg.data.duration:g})")
+        metrics = {**evaluate.shifted_metrics(model, cfg, args.time_offset, warmup),
+                   "checkpoint": which, "epoch": ckpt.get("epoch")}
+        out = runs.atomic_write_json(args.run / runs.METRICS_OFFSET, metrics)
+        title = f"shifted test (t0 = {args.time_offset:g} s, first {warmup:g} s not scored)"
+    else:
+        metrics = {**evaluate.frozen_metrics(model, cfg), "checkpoint": which, "epoch": ckpt.get("epoch")}
+        out = runs.write_metrics(args.run, metrics)
+        title = "weights frozen, state carried over all rows"
+    print(f"{which} (epoch {metrics['epoch']}), {title}:")
     for split in ("train", "test"):
         per = "  ".join(f"{f} Hz {v:.4f}" for f, v in metrics[f"{split}_mse_per_frequency"].items())
         print(f"  {split} MSE {metrics[f'{split}_mse']:.4f}   ({per})")
-    if "shifted" in metrics:
-        print(f"  shifted: {metrics['shifted']}")
-    print(f"wrote {args.run / runs.METRICS}")
+    print(f"wrote {out}")
     return 0
 
 

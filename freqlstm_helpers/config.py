@@ -26,7 +26,7 @@ import yaml
 from .data import SignalConfig
 
 # trainer key -> "module:function". The function has the signature of trainer.train.
-TRAINERS = {"l1": "freqlstm_helpers.trainer:train"}
+TRAINERS = {"l1": "freqlstm_helpers.trainer:train", "streams": "freqlstm_helpers.stream_trainer:train"}
 ENGINES = ("torch", "fused")
 SCHEDULERS = ("none", "ReduceLROnPlateau")
 
@@ -231,6 +231,36 @@ class LoggingConfig(_Section):
 
 
 @dataclass(frozen=True)
+class StreamsConfig(_Section):
+    """The corrected regime (trainer: streams): what notebook 04 Part B changes, one key each.
+
+    The state is carried over all samples of every stream; gradients flow back
+    through a truncated window. Every `stride` samples the model takes one
+    optimiser step on the loss of those samples, backpropagating through the
+    last `window` samples (window >= stride: overlapping windows, TBPTT(k1, k2)).
+    """
+
+    _key = "streams"
+    parallel: bool = True        # 4 frequency streams side by side (batch 4); false: one frequency-major stream
+    window: int = 400            # k2: samples the gradient flows back through
+    stride: int = 200            # k1: samples between optimiser steps (the loss covers these)
+    input_gain: float = 4.0      # S is multiplied by this before it enters the LSTM
+    schedule: str = "cosine"     # learning rate over all steps: "cosine" (to 0) or "constant"
+    warmup_steps: int = 0        # linear warm-up steps before the schedule
+
+    def __post_init__(self):
+        _bool(self._path("parallel"), self.parallel)
+        self._set("window", _number(self._path("window"), self.window, ge=1, integer=True))
+        self._set("stride", _number(self._path("stride"), self.stride, ge=1, integer=True))
+        if self.window < self.stride or self.window % self.stride:
+            _fail(self._path("window"), self.window,
+                  f"must be a multiple of streams.stride ({self.stride}) and at least as large")
+        self._set("input_gain", _number(self._path("input_gain"), self.input_gain, ge=0))
+        _choice(self._path("schedule"), self.schedule, ("cosine", "constant"), "schedules")
+        self._set("warmup_steps", _number(self._path("warmup_steps"), self.warmup_steps, ge=0, integer=True))
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """One training run, fully determined: same config, same numbers."""
 
@@ -248,6 +278,7 @@ class TrainConfig:
     lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     data: SignalConfig = field(default_factory=SignalConfig)
+    streams: StreamsConfig | None = None  # only for trainer: streams (notebook 04's corrected regime)
 
     def __post_init__(self):
         if not (isinstance(self.name, str) and self.name and all(c.isalnum() or c in "-_.+" for c in self.name)):
@@ -258,15 +289,21 @@ class TrainConfig:
         _bool("input_blind", self.input_blind)
         for f in fields(self):
             typ = _SECTION_TYPES.get(f.name)
-            if typ is not None and not isinstance(getattr(self, f.name), typ):
-                _fail(f.name, getattr(self, f.name), f"must be a {typ.__name__} (or a mapping in YAML)")
+            value = getattr(self, f.name)
+            if typ is not None and value is not None and not isinstance(value, typ):
+                _fail(f.name, value, f"must be a {typ.__name__} (or a mapping in YAML)")
+        if self.trainer == "streams" and self.streams is None:
+            object.__setattr__(self, "streams", StreamsConfig())
+        if self.trainer != "streams" and self.streams is not None:
+            _fail("streams", "...", "a streams section is only allowed with trainer: streams")
         expected = 1 + self.data.n_frequencies
         if self.model.input_size != expected:
             _fail("model.input_size", self.model.input_size,
                   f"must be 1 + len(data.frequencies) = {expected} (S plus one one-hot entry per frequency)")
 
     def to_dict(self) -> dict:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)
+                if not (f.name == "streams" and self.streams is None)}
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
@@ -299,6 +336,7 @@ class TrainConfig:
 
 
 _SECTION_TYPES = {f.name: f.default_factory for f in fields(TrainConfig) if f.default_factory is not MISSING}
+_SECTION_TYPES["streams"] = StreamsConfig
 
 
 def _plain(v):

@@ -7,6 +7,8 @@ carried, where the graph is cut, and where nothing is reset.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -89,3 +91,18 @@ class FrequencyLSTM(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+@contextmanager
+def one_thread():
+    """Run tiny batch-1..4 ops on one thread: extra threads only add synchronisation.
+
+    On a loaded 2-core machine, OpenMP threads waiting on each other made a frozen
+    evaluation 100x slower than on one thread.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -33,6 +33,7 @@ from .config import ConfigError, TrainConfig, config_from_dict, flatten, get_tra
 
 CONFIG, BEST, FINAL = "config.yaml", "best_model.pth", "final_model.pth"
 HISTORY, METRICS, LOSSES = "training_history.json", "metrics.json", "online_losses.npy"
+METRICS_OFFSET = "metrics_offset.json"  # `eval --time-offset`: the shifted-time test, same keys as metrics.json
 CHECKPOINT_FORMAT = "freqlstm-checkpoint-1"
 
 

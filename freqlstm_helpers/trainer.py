@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from . import stopping
 from .config import ConfigError, EngineUnavailable, TrainConfig
 from .data import Dataset, build_dataset
-from .model import FrequencyLSTM
+from .model import FrequencyLSTM, one_thread
 
 CHUNK_ROWS = 1000  # rows per engine call: the progress bar and running loss update this often
 
@@ -194,7 +194,7 @@ def frozen_predict(model: FrequencyLSTM, X, state=None):
     as stepping row by row, without the Python loop.
     """
     X = _rows_tensor(X, model.input_size)
-    with torch.no_grad():
+    with torch.no_grad(), one_thread():
         if state is None:
             state = model.initial_state(1)
         preds, state = model.sequence(X, state)

@@ -283,9 +283,10 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "freqlstm_helpers.fused", None)  # as in a checkout without fused.py
     rc, err = run_main(capsys, "train", "--config", cfg_path, "--engine", "fused", "--run-dir", tmp_path / "f")
     assert_one_line_error(rc, err, "engine 'fused'")
-    monkeypatch.setitem(sys.modules, "freqlstm_helpers.metrics", None)  # the shifted-eval hook without metrics.py
-    rc, err = run_main(capsys, "eval", "--run", run_dir, "--time-offset", "100")
-    assert_one_line_error(rc, err, "metrics.shifted_eval")
+    rc, err = run_main(capsys, "eval", "--run", run_dir, "--warmup", "1")
+    assert_one_line_error(rc, err, "--warmup goes with --time-offset")
+    rc, err = run_main(capsys, "eval", "--run", run_dir, "--time-offset", "3.7", "--warmup", "99")
+    assert_one_line_error(rc, err, "--warmup 99 is not allowed", "seconds in [0,")
 
 
 def test_bench_writes_results(tmp_path, capsys):

@@ -107,7 +107,7 @@ def test_unknown_keys_name_the_full_path(d, path):
     ({"data": {"fs": -5}}, "data.fs=-5", "> 0"),
     ({"data": {"phase_scale": -1}}, "data.phase_scale=-1", ">= 0"),
     ({"data": {"frequencies": [1, 600]}}, "data.frequencies=", "fs/2"),
-    ({"trainer": "streams"}, "trainer='streams'", "allowed trainers are 'l1'"),
+    ({"trainer": "gru"}, "trainer='gru'", "allowed trainers are 'l1', 'streams'"),
     ({"engine": "cuda"}, "engine='cuda'", "'torch', 'fused'"),
     ({"seed": -1}, "seed=-1", ">= 0"),
     ({"input_blind": 1}, "input_blind=1", "true or false"),

@@ -245,7 +245,7 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("optimizer:\n  lr: 0.001\n")
     trainer_yaml = tmp_path / "trainer.yaml"
-    trainer_yaml.write_text("trainer: streams\n")
+    trainer_yaml.write_text("trainer: gru\n")
     notyaml = tmp_path / "notyaml.yaml"
     notyaml.write_text("model: [\n")
     corrupt = tmp_path / "corrupt"
@@ -262,7 +262,7 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
     cases = [
         (("train", "--config", tmp_path / "nope.yaml"), ["nope.yaml does not exist"]),
         (("train", "--config", unknown), ["optimizer.lr is not a known key", "learning_rate"]),
-        (("train", "--config", trainer_yaml), ["trainer='streams' is not allowed", "'l1'"]),
+        (("train", "--config", trainer_yaml), ["trainer='gru' is not allowed", "'l1', 'streams'"]),
         (("train", "--config", notyaml), ["is not valid YAML"]),
         (("train", "--config", cfg_path, "--run-dir", run_dir, "--seed", "4"),
          ["was made with a different config", "seed: 0 in the folder, 4 now"]),

@@ -47,7 +47,7 @@ course: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests $(IPYNBS) \
 	  --nbval-lax --nbval-current-env \
-	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider; \
+	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider --durations=15; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
 
 bench: $(STAMP)

@@ -268,11 +268,9 @@ def early_stop_epoch(fn) -> CheckResult:
         out = []
         for i, (hist, patience, min_delta, expected) in enumerate(_EARLY_STOP_CASES):
             got = fn(list(hist), patience, min_delta)
-            ok = got == expected
-            out.append({"name": f"case {i}", "shape_ok": True, "shape": (), "expected_shape": (), "exact": ok,
-                        "approx": ok, "maxdiff": 0.0 if ok else float("inf"), "where": None, "negated": False,
-                        "detail": f"history {hist}, patience {patience}, min_delta {min_delta}: "
-                                  f"you returned {got!r}, expected {expected!r}"})
+            out.append(_case(f"case {i}", got == expected,
+                             f"history {hist}, patience {patience}, min_delta {min_delta}: "
+                             f"you returned {got!r}, expected {expected!r}"))
         return out
     result = run_check("04.1 early_stop_epoch", fn, comparisons, "")
     return _with_detail(result, fn, comparisons,
@@ -289,15 +287,19 @@ def tbptt_windows(fn) -> CheckResult:
         out = []
         for n, k, expected in cases:
             got = [tuple(int(v) for v in w) for w in fn(n, k)]
-            ok = got == expected
-            out.append({"name": f"n={n}, k={k}", "shape_ok": True, "shape": (), "expected_shape": (), "exact": ok,
-                        "approx": ok, "maxdiff": 0.0 if ok else float("inf"), "where": None, "negated": False,
-                        "detail": f"n={n}, k={k}: you returned {got[:4]}{' ...' if len(got) > 4 else ''}, "
-                                  f"expected {expected[:4]}{' ...' if len(expected) > 4 else ''}"})
+            out.append(_case(f"n={n}, k={k}", got == expected,
+                             f"n={n}, k={k}: you returned {got[:4]}{' ...' if len(got) > 4 else ''}, "
+                             f"expected {expected[:4]}{' ...' if len(expected) > 4 else ''}"))
         return out
     result = run_check("04.2 tbptt_windows", fn, comparisons, "")
     return _with_detail(result, fn, comparisons,
                         "Hint: windows start at 0, k, 2k, ... and stop at min(start + k, n).")
+
+
+def _case(name: str, ok: bool, detail: str) -> dict:
+    """A cmp-style record for an answer that is right or wrong as a whole (a list, an epoch)."""
+    return {"name": name, "shape_ok": True, "shape": (), "expected_shape": (), "exact": ok, "approx": ok,
+            "maxdiff": 0.0 if ok else float("inf"), "where": None, "negated": False, "detail": detail}
 
 
 def _with_detail(result: CheckResult, fn, comparisons, hint: str) -> CheckResult:

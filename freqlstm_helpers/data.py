@@ -1,8 +1,8 @@
 """The assignment's dataset: four noisy sines mixed into one signal S(t).
 
 Everything downstream (trainers, evaluation, notebooks) builds its rows here, so
-this module is the single definition of the task. See ../shared/FINDINGS.md,
-"The assignment".
+this module is the single definition of the task. See docs/the_case.md for the
+task as the diagnostic report describes it.
 """
 from __future__ import annotations
 

@@ -106,6 +106,7 @@ class ModelConfig(_Section):
     num_layers: int = 1
     dropout: float = 0.0
     forget_bias: float | None = None  # None keeps PyTorch's initialisation (the report's)
+    chrono_tmax: float | None = None  # per-unit chrono gate biases, spans up to this many steps; None: off
 
     def __post_init__(self):
         self._set("input_size", _number(self._path("input_size"), self.input_size, ge=1, integer=True))
@@ -121,6 +122,11 @@ class ModelConfig(_Section):
         self._set("dropout", d)
         if self.forget_bias is not None:
             self._set("forget_bias", _number(self._path("forget_bias"), self.forget_bias))
+        if self.chrono_tmax is not None:
+            self._set("chrono_tmax", _number(self._path("chrono_tmax"), self.chrono_tmax, gt=2))
+            if self.forget_bias is not None:
+                _fail(self._path("chrono_tmax"), self.chrono_tmax,
+                      "cannot be combined with model.forget_bias (both set the forget-gate bias); set one to null")
 
 
 @dataclass(frozen=True)
@@ -402,7 +408,15 @@ def load_config(path: str | Path) -> TrainConfig:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist (the shipped ones are in configs/)")
     try:
-        d = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not a text file (byte {e.start} is not UTF-8): "
+                          f"a config must be UTF-8 YAML like the ones in configs/") from None
+    if not text.strip():
+        raise ConfigError(f"{path} is empty: a config must set at least one section "
+                          f"(copy one of configs/*.yaml); an empty file would silently train on defaults")
+    try:
+        d = yaml.safe_load(text)
     except yaml.YAMLError as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ConfigError(f"{path} is not valid YAML: {first}") from None

@@ -20,7 +20,8 @@ State = tuple  # (h, c), each (batch, hidden)
 class FrequencyLSTM(nn.Module):
     """One LSTMCell + Linear head. Gate order i, f, g, o, two biases per gate (as nn.LSTM)."""
 
-    def __init__(self, input_size: int = 5, hidden_size: int = 64, forget_bias: float | None = None):
+    def __init__(self, input_size: int = 5, hidden_size: int = 64, forget_bias: float | None = None,
+                 chrono_tmax: float | None = None):
         super().__init__()
         if input_size < 1 or hidden_size < 1:
             raise ValueError(f"input_size={input_size}, hidden_size={hidden_size}: both must be >= 1")
@@ -29,6 +30,8 @@ class FrequencyLSTM(nn.Module):
         self.head = nn.Linear(hidden_size, 1)
         if forget_bias is not None:
             self.set_forget_bias(forget_bias)
+        if chrono_tmax is not None:
+            self.set_chrono_bias(chrono_tmax, torch.Generator().manual_seed(0))
 
     @classmethod
     def seeded(cls, seed: int, **kwargs) -> "FrequencyLSTM":
@@ -45,6 +48,8 @@ class FrequencyLSTM(nn.Module):
             model.head.bias.copy_(torch.empty_like(model.head.bias).uniform_(-hb, hb, generator=g))
         if kwargs.get("forget_bias") is not None:
             model.set_forget_bias(kwargs["forget_bias"])
+        if kwargs.get("chrono_tmax") is not None:
+            model.set_chrono_bias(kwargs["chrono_tmax"], g)  # drawn after the weights: they stay as without
         return model
 
     def set_forget_bias(self, value: float) -> None:
@@ -53,6 +58,24 @@ class FrequencyLSTM(nn.Module):
         with torch.no_grad():
             self.cell.bias_ih[H:2 * H] = value / 2
             self.cell.bias_hh[H:2 * H] = value / 2
+
+    def set_chrono_bias(self, t_max: float, generator: torch.Generator) -> None:
+        """Chrono initialisation (Tallec & Ollivier, 2018): per-unit memory spans from 1 to t_max steps.
+
+        Forget bias b_f = log(u), u ~ U(1, t_max - 1), one draw per unit; input bias b_i = -b_f.
+        A unit with b_f = log(u) forgets on a time scale of about u steps, so the units
+        start out covering every scale up to t_max instead of all sharing one.
+        Each total bias is split evenly over b_ih and b_hh.
+        """
+        H = self.hidden_size
+        if not t_max > 2:
+            raise ValueError(f"chrono t_max={t_max}: must be > 2 (spans are drawn from U(1, t_max - 1))")
+        u = torch.empty(H, dtype=self.cell.bias_ih.dtype).uniform_(1.0, float(t_max) - 1.0, generator=generator)
+        b_f = torch.log(u)
+        with torch.no_grad():
+            for b in (self.cell.bias_ih, self.cell.bias_hh):
+                b[H:2 * H] = b_f / 2
+                b[0:H] = -b_f / 2
 
     # --- the state API -------------------------------------------------------
     def initial_state(self, batch: int = 1) -> State:

@@ -170,7 +170,7 @@ def new_model(cfg: TrainConfig) -> FrequencyLSTM:
     """The initial model for cfg: every weight from the explicit seed cfg.seed."""
     m = cfg.model
     return FrequencyLSTM.seeded(cfg.seed, input_size=m.input_size, hidden_size=m.hidden_size,
-                                forget_bias=m.forget_bias)
+                                forget_bias=m.forget_bias, chrono_tmax=m.chrono_tmax)
 
 
 def rows_for(ds: Dataset, input_blind: bool = False) -> np.ndarray:

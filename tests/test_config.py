@@ -135,6 +135,20 @@ def test_load_config_names_the_file(tmp_path):
         load_config(wrong)
 
 
+def test_chrono_key_is_validated_and_exclusive():
+    cfg = config_from_dict({"model": {"chrono_tmax": 100}})
+    assert cfg.model.chrono_tmax == 100.0 and cfg.model.forget_bias is None
+    with pytest.raises(ConfigError, match=r"model.chrono_tmax=1.5 is not allowed: must be > 2"):
+        config_from_dict({"model": {"chrono_tmax": 1.5}})
+    with pytest.raises(ConfigError, match=r"model.chrono_tmax=100.0 is not allowed: cannot be combined with model.forget_bias"):
+        config_from_dict({"model": {"chrono_tmax": 100, "forget_bias": 2.0}})
+
+
+def test_corrected_recipe_uses_chrono():
+    cfg = load_config(CONFIGS / "corrected.yaml")
+    assert cfg.model.chrono_tmax == 100 and cfg.model.forget_bias is None
+
+
 def test_overrides_copy_and_validate():
     cfg = TrainConfig()
     c2 = cfg.with_overrides({"optimizer.learning_rate": 3e-4, "seed": 3})

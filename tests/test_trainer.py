@@ -1,4 +1,5 @@
 """The reference trainer runs the L=1 regime exactly: order, carried + detached state, no reset, clip, Adam."""
+import math
 import sys
 
 import numpy as np
@@ -288,3 +289,31 @@ def test_unknown_and_missing_engines(monkeypatch):
     monkeypatch.setitem(sys.modules, "freqlstm_helpers.fused", None)  # as if fused.py were absent
     with pytest.raises(EngineUnavailable, match="engine 'fused'.*use engine: torch"):
         make_engine("fused", new_model(cfg), cfg)
+
+
+def test_chrono_init_sets_per_unit_gate_biases_and_nothing_else():
+    """b_f = log(u), u ~ U(1, t_max - 1) per unit, b_i = -b_f, split over the two biases; weights untouched."""
+    H, t_max = 64, 100.0
+    plain = FrequencyLSTM.seeded(3)
+    chrono = FrequencyLSTM.seeded(3, chrono_tmax=t_max)
+    again = FrequencyLSTM.seeded(3, chrono_tmax=t_max)
+    for (name, a), (_, b) in zip(plain.named_parameters(), chrono.named_parameters()):
+        if "bias" not in name or "head" in name:
+            assert torch.equal(a, b), name
+    total = chrono.cell.bias_ih.detach() + chrono.cell.bias_hh.detach()
+    b_i, b_f = total[:H], total[H:2 * H]
+    assert torch.allclose(b_i, -b_f)
+    assert float(b_f.min()) >= 0.0 and float(b_f.max()) <= math.log(t_max - 1) + 1e-6
+    assert float(b_f.std()) > 0.5, "one draw per unit: the spans must differ"
+    assert torch.equal(chrono.cell.bias_ih[2 * H:], plain.cell.bias_ih[2 * H:]), "g and o gates untouched"
+    assert torch.equal(total, again.cell.bias_ih.detach() + again.cell.bias_hh.detach()), "seeded: reproducible"
+    other = FrequencyLSTM.seeded(4, chrono_tmax=t_max)
+    assert not torch.equal(other.cell.bias_hh, chrono.cell.bias_hh)
+
+
+def test_new_model_reads_chrono_from_the_config():
+    from freqlstm_helpers.config import config_from_dict
+    m = trainer_mod.new_model(config_from_dict({"model": {"chrono_tmax": 50}}))
+    H = m.hidden_size
+    b_f = (m.cell.bias_ih + m.cell.bias_hh)[H:2 * H]
+    assert float(b_f.max()) <= math.log(49) + 1e-6 and float(b_f.std()) > 0.3

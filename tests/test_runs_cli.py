@@ -234,6 +234,19 @@ def test_cli_errors_in_a_real_process(tmp_path):
     assert_one_line_error(r.returncode, r.stderr, "optimizer.learning_rate=-1 is not allowed: must be > 0")
 
 
+def test_cli_refuses_a_binary_or_empty_config(tmp_path):
+    """300 random bytes, or an empty file: one line naming the file, exit 2, nothing trained."""
+    binary = tmp_path / "noise.yaml"
+    binary.write_bytes(bytes(__import__("numpy").random.default_rng(0).integers(128, 256, 300, dtype="uint8")))
+    r = cli("train", "--config", binary, "--run-dir", tmp_path / "r1", "--no-progress")
+    assert_one_line_error(r.returncode, r.stderr, "noise.yaml is not a text file", "UTF-8")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("\n  \n")
+    r = cli("train", "--config", empty, "--run-dir", tmp_path / "r2", "--no-progress")
+    assert_one_line_error(r.returncode, r.stderr, "empty.yaml is empty", "defaults")
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
+
+
 def run_main(capsys, *args):
     rc = main([str(a) for a in args])
     out = capsys.readouterr()

@@ -13,12 +13,13 @@ export FREQLSTM_HEADLESS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup course test bench lab sync student grade clean
+.PHONY: help setup course test bench robustness lab sync student grade clean
 
 help:
 	@echo "make course   execute every notebook in order, in place (figures/ gets the key plots)"
 	@echo "make test     unit tests + nbval over every notebook + .py/.ipynb drift check"
 	@echo "make bench    seconds per L=1 epoch: plain nn.LSTM loop vs reference trainer vs fused engine"
+	@echo "make robustness  the corrected recipe, 3 seeds x 3 CPU profiles -> benchmarks/robustness.json"
 	@echo "make lab      open JupyterLab on the course"
 	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
 	@echo "make student  write student notebooks (solutions stripped) to build/student/"
@@ -52,6 +53,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m freqlstm_helpers.bench
+
+robustness: $(STAMP)
+	$(PY) -m freqlstm_helpers.robustness --seeds 0 1 2 --out benchmarks/robustness.json
 
 lab: $(STAMP)
 	FREQLSTM_HEADLESS=0 $(VENV)/bin/jupyter lab notebooks/

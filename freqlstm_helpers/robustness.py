@@ -165,6 +165,19 @@ def table(rep: dict) -> str:
     return "\n".join(lines)
 
 
+def summary_markdown(rep: dict) -> str:
+    """The per-profile spread as the Markdown table README.md and INSTRUCTORS.md quote (a test compares them)."""
+    lines = ["| profile | torch capability | seeds | test MSE | worst frequency | test/train |", "|---|---|---|---|---|---|"]
+    for name, p in rep["profiles"].items():
+        rs = p["runs"]
+        t = [r["test_mse"] for r in rs]
+        ratio = [r["ratio"] for r in rs]
+        worst_f = max(max(r["test_mse_per_frequency"].values()) for r in rs)
+        lines.append(f"| {name} | {p['machine']['cpu_capability']} | {', '.join(str(r['seed']) for r in rs)} | "
+                     f"{min(t):.4f}–{max(t):.4f} | {worst_f:.4f} | {min(ratio):.3f}–{max(ratio):.3f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m freqlstm_helpers.robustness", description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -185,6 +198,9 @@ def main(argv=None) -> int:
     from .runs import atomic_write_json
     atomic_write_json(out, rep)
     print(table(rep))
+    print()
+    print(summary_markdown(rep))
+    print()
     print(f"targets met by the worst seed under the worst profile: {rep['targets_met']}")
     print(f"wrote {out.relative_to(paths.repo_root())}")
     return 0 if all(rep["targets_met"].values()) else 1

@@ -174,70 +174,54 @@ def test_one_row_float64_is_torch_to_rounding():
 
 
 # --------------------------------------------------------------------------- 2,000 rows
-def test_2000_rows_within_float32_rounding_spread(train_ds, reference_run):
-    """Online losses track torch float32 as closely as torch float32 tracks torch float64.
+def test_2000_rows_early_rows_exact_later_rows_as_a_distribution(train_ds, reference_run):
+    """The first rows are the same numbers; later rows only the same distribution; float64 pins the algorithm.
 
     The L=1 dynamics amplify a last-bit difference row by row (about 1e-10 after
-    10 rows, 1e-5 after 2,000), so "agreement" means: no further than rounding
-    alone moves torch. The fused float32 run and torch float32 each carry their
-    own rounding error relative to the exact trajectory, so their distance may
-    be up to twice the torch32-torch64 distance: hence the factor 2. (Over 12
-    seed/offset windows the ratio fused32-torch32 : torch32-torch64 had a
-    geometric mean of 0.74 and a range of 0.13-4.9: the spread is itself noisy.)
+    10 rows, 1e-5 after 2,000), and how fast depends on the CPU's instruction set
+    (torch's kernels sum in another order on AVX-512, AVX2 or plain x86-64). So
+    float32 rows are compared exactly only before the amplification, and after it
+    only as summaries. In float64 there is nothing to amplify but last bits: the
+    two implementations must agree to 1e-9 over all 2,000 rows on any CPU.
     """
     X, y = train_ds.X[:N_SHORT], train_ds.y[:N_SHORT]
     _, t32, n32 = reference_run
-    t64, _ = TorchReference(FrequencyLSTM.seeded(0).double()).train_rows(X.astype(np.float64), y.astype(np.float64))
     f32, fn32 = FusedEngine(FrequencyLSTM.seeded(0), make_cfg()).train_rows(X, y)
-
-    spread_rows = np.mean(np.abs(t32 - t64))
-    spread_mean = abs(t32.mean() - t64.mean())
-    assert np.mean(np.abs(f32 - t32)) <= 2 * spread_rows, (np.mean(np.abs(f32 - t32)), spread_rows)
-    assert abs(f32.mean() - t32.mean()) <= max(2 * spread_mean, 0.02 * t32.mean())
-    # the first rows, before the amplification: the same numbers
     np.testing.assert_allclose(f32[:100], t32[:100], atol=1e-6)
     np.testing.assert_allclose(fn32[:100], n32[:100], rtol=1e-4, atol=1e-5)
+    assert abs(f32.mean() - t32.mean()) <= 0.02 * t32.mean(), (f32.mean(), t32.mean())
+    assert abs(np.median(f32) - np.median(t32)) <= 0.05 * np.median(t32), (np.median(f32), np.median(t32))
 
-    # float64: nothing to amplify but last bits, so the algorithm itself is pinned down
+    t64, _ = TorchReference(FrequencyLSTM.seeded(0).double()).train_rows(X.astype(np.float64), y.astype(np.float64))
     f64, _ = FusedEngine(FrequencyLSTM.seeded(0), make_cfg(), dtype="float64").train_rows(X, y)
     assert np.max(np.abs(f64 - t64)) < 1e-9
 
 
 # --------------------------------------------------------------------------- a whole epoch
-def rounding_ensemble_means(X, y, n_runs=6):
-    """Epoch means of the fused run with every initial weight moved one ulp up or down at random.
-
-    That is a perturbation the size of one float32 rounding: the spread of these
-    means is what rounding alone does to the epoch's online loss.
-    """
-    means = []
-    for k in range(1, n_runs + 1):
-        engine = FusedEngine(FrequencyLSTM.seeded(0), make_cfg())
-        theta = engine.params.theta
-        up = np.random.default_rng(k).random(theta.shape) < 0.5
-        theta[:] = np.nextafter(theta, np.where(up, np.inf, -np.inf).astype(theta.dtype))
-        means.append(engine.train_rows(X, y)[0].mean())
-    return np.array(means)
+def block_means(losses):
+    return losses.reshape(4, -1).mean(axis=1)  # frequency-major: 1, 3, 5, 7 Hz blocks
 
 
 def test_full_epoch_matches_torch(train_ds, reference_epoch):
-    """The report's run, epoch 1: torch's online loss and frozen MSE.
+    """The report's run, epoch 1: the same first rows, the same per-block picture, the same frozen MSE.
 
-    The epoch mean is chaotic under rounding: the row after each frequency switch
-    starts a transient that amplifies last-bit differences to O(1) (fused and torch
-    agree to 1e-12 in float64 for 1,600 rows, to 1e-6 until row 7,100, and part
-    ways in block 2). One-ulp changes to the initial weights move the epoch mean
-    by about 4% (std), so a fixed 2% would test luck: the bound is 2% or three
-    rounding standard deviations, whichever is wider. The frozen MSE is not chaotic.
+    The epoch mean itself is chaotic: after the switch to 3 Hz a transient turns
+    last-bit differences into O(1) ones. Measured on one machine, torch's own
+    epoch mean moved from 0.2958 (AVX-512, AVX2) to 0.2624 (plain x86-64) while the
+    fused engine gave 0.3048, and all of it came from the 3 Hz block (0.04-0.19).
+    So this test compares what is not chaotic: the first 500 rows to 1e-5; the
+    1 Hz block (chased almost perfectly) and the 5 and 7 Hz blocks (near 0.5) as
+    means; the 3 Hz block only as "between the two"; and the frozen MSE.
     """
     torch_losses, torch_frozen = reference_epoch
     engine = FusedEngine(FrequencyLSTM.seeded(0), make_cfg())
     losses, norms = engine.train_rows(train_ds.X, train_ds.y)
-    ensemble = rounding_ensemble_means(train_ds.X, train_ds.y)
-    sigma = ensemble.std(ddof=1)
-    assert sigma < 0.1 * ensemble.mean(), f"rounding spread {sigma:.4f} too large to be rounding"
-    bound = max(0.02 * torch_losses.mean(), 3 * sigma)
-    assert abs(losses.mean() - torch_losses.mean()) <= bound, (losses.mean(), torch_losses.mean(), ensemble)
+    np.testing.assert_allclose(losses[:500], torch_losses[:500], atol=1e-5)
+    mine, theirs = block_means(losses.astype(np.float64)), block_means(torch_losses.astype(np.float64))
+    assert mine[0] < 0.01 and theirs[0] < 0.01, (mine, theirs)
+    np.testing.assert_allclose(mine[2:], theirs[2:], atol=0.05)
+    for b in (mine, theirs):
+        assert b[0] < b[1] < min(b[2:]), f"block means {b}: the 3 Hz block should lie between 1 Hz and the rest"
 
     frozen = float(np.mean((engine.predict(train_ds.X) - train_ds.y.astype(np.float64)) ** 2))
     assert abs(frozen - torch_frozen) <= 0.002, (frozen, torch_frozen)

@@ -75,6 +75,50 @@ def frozen_metrics(model, cfg: TrainConfig) -> dict:
             "train_mse_per_frequency": tr["per_frequency"], "test_mse_per_frequency": te["per_frequency"]}
 
 
+def window_step(model, opt, x_win, y_scored, state, max_norm):
+    """One truncated-BPTT window over all streams: the loop body notebook 04 asks students to write.
+
+    x_win (W, K, 1+K) runs from the carried `state`; only the last len(y_scored)
+    outputs are scored. The gradient flows back through all W steps and no
+    further, because `state` was detached when it was saved. Returns the loss and
+    the final state, detached for the next window.
+    """
+    out, new_state = model.sequence(x_win, state)
+    loss = ((out[len(x_win) - len(y_scored):] - y_scored) ** 2).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if max_norm:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    opt.step()
+    return float(loss.detach()), model.detach(new_state)  # carried into the next window, graph cut
+
+
+def first_windows(cfg: TrainConfig, n_windows: int, step=None) -> dict:
+    """The first n windows of epoch 1, as train() runs them: per-window losses and the weights after.
+
+    `step` defaults to window_step; a student's own window function can be passed
+    instead, so the self-check drives both through exactly the same bookkeeping.
+    """
+    step = step or window_step
+    s = cfg.streams
+    x, y = (stream_inputs if s.parallel else single_stream_inputs)(build_dataset(cfg.data, split="train"),
+                                                                  s.input_gain, cfg.input_blind)
+    model = new_model(cfg)
+    o = cfg.optimizer
+    opt = torch.optim.Adam(model.parameters(), lr=o.learning_rate, betas=o.betas, eps=o.eps,
+                           weight_decay=o.weight_decay)
+    saved, losses = {0: model.initial_state(x.shape[1])}, []
+    starts = list(range(0, x.shape[0], s.stride))
+    with one_thread():
+        for i, start in enumerate(starts[:n_windows]):
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(i, cfg.training.num_epochs * len(starts), cfg)
+            stop, back = min(start + s.stride, x.shape[0]), max(0, start - (s.window - s.stride))
+            loss, saved[stop] = step(model, opt, x[back:stop], y[start:stop], saved[back], cfg.training.clip_grad_norm)
+            losses.append(float(loss))
+    return {"losses": np.array(losses), "state_dict": model.state_dict(), "state": saved[stop]}
+
+
 def _lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     lr, s = cfg.optimizer.learning_rate, cfg.streams
     if step < s.warmup_steps:
@@ -130,17 +174,10 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
                 lr = _lr_at(step, total_steps, cfg)
                 for g in opt.param_groups:
                     g["lr"] = lr
-                out, state = model.sequence(x[back:stop], saved[back])
-                saved[stop] = model.detach(state)  # carried into the next window, graph cut
+                losses[i], saved[stop] = window_step(model, opt, x[back:stop], y[start:stop], saved[back],
+                                                     cfg.training.clip_grad_norm)
                 for key in [k for k in saved if k < back]:
                     del saved[key]
-                loss = ((out[start - back:] - y[start:stop]) ** 2).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.training.clip_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.training.clip_grad_norm)
-                opt.step()
-                losses[i] = loss.detach()
                 step += 1
             if bar is not None:
                 bar.update(len(starts))

@@ -49,13 +49,14 @@ import torch
 from IPython.display import Markdown, display
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse
-from freqlstm_helpers import check, paths, plotting, runs, spectrum, state_checks, trainer
+from freqlstm_helpers import check, paths, plotting, robustness, runs, spectrum, state_checks, trainer
 from freqlstm_helpers.config import load_config
 from freqlstm_helpers.model import FrequencyLSTM
 
 plotting.use_course_style()
 torch.set_num_threads(1)
 PROGRESS = not paths.headless()   # progress bars in JupyterLab, plain output under CI
+print(robustness.describe_machine())  # the last digits of every run depend on it (notebook 04 shows why)
 
 REPORT = np.array([0.2847, 0.4059, 0.4111, 0.4625, 0.4580])  # the diagnostic report's epoch losses
 v1 = load_config(paths.configs_dir() / "v1_lr1e-3.yaml").replace(engine="fused")
@@ -77,14 +78,21 @@ def first_rows(engine_name, n=2000):
     return eng.train_rows(train_ds.X[:n], train_ds.y[:n])[0].astype(np.float64)
 
 loss_torch, loss_fused = first_rows("torch"), first_rows("fused")
-print(f"mean online loss over 2,000 rows: torch {loss_torch.mean():.6f}, fused {loss_fused.mean():.6f}")
-print(f"largest per-row difference: {np.abs(loss_torch - loss_fused).max():.2e}")
+gap = np.abs(loss_torch - loss_fused)
+first_apart = int(np.argmax(gap > 1e-6)) if np.any(gap > 1e-6) else len(gap)
+print(f"mean online loss over 2,000 rows: torch {loss_torch.mean():.6f}, fused {loss_fused.mean():.6f} "
+      f"({abs(loss_torch.mean() - loss_fused.mean()) / loss_torch.mean():.2%} apart)")
+print(f"rows that agree to 1e-6: the first {first_apart}; largest per-row difference after that: {gap.max():.2e}")
+assert first_apart >= 100, "the first rows, before rounding is amplified, must agree"
 assert abs(loss_torch.mean() - loss_fused.mean()) < 0.02 * loss_torch.mean()
 
 # %% [markdown]
-# The two engines agree to float32 rounding. (`tests/test_fused.py` checks this
-# more strictly, against the spread that rounding alone causes.) From here on the
-# long runs use the fused engine.
+# The two engines compute the same thing, but not bit for bit: they sum in a
+# different order, so they part in the last bits. The L=1 dynamics amplify such a
+# difference row by row. The first rows agree to 1e-6; later single rows can differ by
+# far more, while the mean over 2,000 rows stays within 2% (both checked above).
+# `tests/test_fused.py` pins the algorithm down exactly: in float64 the engines
+# agree to 1e-9 over 2,000 rows. From here on the long runs use the fused engine.
 #
 # ## 1 · The reproduction
 # The report's run, seed 0, full size: 40,000 rows per epoch, five epochs. After

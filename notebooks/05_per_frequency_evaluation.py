@@ -32,6 +32,10 @@
 #
 # **Estimated time:** 45 minutes. The models come from the run folders that
 # notebooks 03 and 04 made. A missing one is made here through the same cached helper.
+#
+# **The case:** [the diagnostic report in brief](../docs/the_case.md) ·
+# **Terms:** [glossary](../docs/glossary.md) ·
+# **Previous:** [04 · the corrected 30-epoch run](04_corrected_30_epoch_run.ipynb)
 
 # %% [markdown]
 # ## Setup
@@ -44,14 +48,20 @@ import ipywidgets as W
 from IPython.display import Markdown, display
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse, LEARNABLE_PHASE_SCALE
-from freqlstm_helpers import baselines, check, evaluate, metrics, paths, plotting, runs, trainer, widgets
+from freqlstm_helpers import baselines, check, evaluate, metrics, paths, plotting, robustness, runs, trainer, widgets
 from freqlstm_helpers.config import load_config
 
 plotting.use_course_style()
 torch.set_num_threads(1)
 PROGRESS = not paths.headless()
+print(robustness.describe_machine())  # the last digits below depend on it (notebook 04, "Same seed, another CPU")
 FREQS = ("1", "3", "5", "7")
 
+# %% [markdown]
+# The models come from the run folders that notebooks 03 and 04 made. `run_for`
+# loads one, or trains it here if it is missing, and says which.
+
+# %%
 def run_for(cfg, made_by):
     """The cached run for cfg; if it is missing, make it here and say which notebook normally does."""
     cached = runs.read_run_config(runs.default_run_dir(cfg)) is not None
@@ -73,8 +83,9 @@ MODELS = {
 # ## 1 · Overall numbers
 # Every model frozen (its checkpoint epoch), state carried, over all 40,000 rows
 # of train (seed 1) and test (seed 2), each on the data profile it was trained
-# for. The assignment reads "MSE_test ≈ MSE_train" as generalising. We compute that
-# reading (ratio within 0.8–1.2), and also whether the model beats predict-zero.
+# for. The assignment reads "MSE_test ≈ MSE_train" as generalising. The course
+# makes "≈" concrete as a test/train ratio within 0.8–1.2 (`metrics.GENERALISES_BAND`,
+# our choice, not the assignment's), and also asks whether the model beats predict-zero.
 
 # %%
 overall = {}
@@ -82,7 +93,7 @@ for name, r in MODELS.items():
     m = evaluate.frozen_metrics(r.checkpoint_model, r.config)
     g = metrics.generalisation(m["train_mse"], m["test_mse"])
     overall[name] = {**m, **g, "learned": m["test_mse"] < 0.49}
-table = ["| model | MSE_train | MSE_test | test/train | 'generalises' (assignment's reading) | beats predict-zero |",
+table = [f"| model | MSE_train | MSE_test | test/train | 'generalises' (ratio in {metrics.GENERALISES_BAND}) | beats predict-zero |",
          "|---|---|---|---|---|---|"]
 for name, o in overall.items():
     table.append(f"| {name} | {o['train_mse']:.4f} | {o['test_mse']:.4f} | {o['ratio']:.2f} | "
@@ -92,7 +103,7 @@ assert overall["v1 (LR 1e-3, spec data)"]["generalises"] and not overall["v1 (LR
 assert overall["corrected (phase_scale 0.1)"]["learned"] and overall["corrected (phase_scale 0.1)"]["generalises"]
 
 # %% [markdown]
-# The report's v1 model "generalises" by the assignment's reading, with test ≈
+# The report's v1 model "generalises" by that reading, with test ≈
 # train, and has learned nothing: both sit at 0.5. A ratio near 1 is necessary
 # but not sufficient. Always read it next to a baseline.
 #
@@ -160,9 +171,11 @@ for name, r in rows.items():
 display(Markdown("\n".join(table)))
 assert oracle_test["spec"]["mse"] > 0.48, "no linear filter of the spec's S should beat predict-zero"
 assert oracle_test["learnable"]["mse"] < 0.01
+per_f = oracle_test["learnable"]["per_frequency"].values()
+assert max(per_f) < 2 * min(per_f), "the oracle's errors should be close across frequencies"
 
 # %%
-fig, ax = plt.subplots(figsize=(11, 3.8))
+fig, ax = plt.subplots(figsize=(12, 4))
 names = list(rows)
 width = 0.8 / len(names)
 for i, name in enumerate(names):
@@ -170,7 +183,7 @@ for i, name in enumerate(names):
            label=name, color=plotting.OKABE_ITO[i % len(plotting.OKABE_ITO)])
 ax.set(xticks=np.arange(4) + 0.4 - width / 2, xticklabels=[f"{k} Hz" for k in FREQS], yscale="log",
        ylabel="test MSE (log)", title="Per-frequency test MSE: models and baselines")
-ax.legend(fontsize=7, ncol=2, loc="lower left")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 plotting.save(fig, "05_per_frequency_bars")
 plt.show()
 
@@ -178,40 +191,29 @@ plt.show()
 # **Think!** Which frequency is hardest for the corrected model, and which for the
 # oracle? The oracle has a fixed one-second memory. The LSTM must learn its own.
 #
+# <details><summary>Click for an answer</summary>
+#
+# Read both off the table: the answer is a measurement, and for the LSTM it can
+# change with the seed (notebook 04's seed table shows by how much). The oracle's
+# errors are close to each other across frequencies, because its one second of
+# memory holds one full cycle of 1 Hz and several of 7 Hz alike. The LSTM's
+# worst frequency is the one its learned memory separates least well; if it is
+# 1 Hz, it needs the longest memory; if it is 7 Hz, it needs the finest timing.
+#
+# </details>
+#
 # ## 3 · The assignment's graphs
 # On the test set: f2 (3 Hz) alone, with the target as a line, the model's
 # output as dots and S behind them; then one panel per frequency. First the
 # corrected model, then the report's v1 model on the spec's data.
 
 # %%
-def assignment_graphs(name, seconds=(0.0, 2.0)):
+for name, tag in (("corrected (phase_scale 0.1)", "corrected"), ("v1 (LR 1e-3, spec data)", "v1")):
     r = MODELS[name]
     test = build_dataset(r.config.data, split="test")
-    pred = evaluate.predict(r.checkpoint_model, r.config, test)
-    sl = (test.t >= seconds[0]) & (test.t < seconds[1])
-    fig1, ax = plt.subplots(figsize=(10, 3.6))
-    ax.plot(test.t[sl], test.S[sl], color=plotting.GREY, lw=0.6, alpha=0.6, label="S(t), the input")
-    ax.plot(test.t[sl], test.targets[1, sl], color="k", lw=1.5, label="target sin(2π·3t)")
-    ax.plot(test.t[sl], pred[1, sl], ".", ms=2, color=plotting.freq_color(3.0), label="LSTM output")
-    ax.set(xlabel="time t (s)", ylabel="amplitude", title=f"f2 = 3 Hz, test set: {name}")
-    ax.legend(loc="upper right", fontsize=8)
-    fig2, axes = plt.subplots(2, 2, figsize=(12, 5.5), sharex=True, sharey=True)
-    for k, axk in enumerate(axes.flat):
-        f = test.config.frequencies[k]
-        axk.plot(test.t[sl], test.targets[k, sl], color="k", lw=1.2, label="target")
-        axk.plot(test.t[sl], pred[k, sl], ".", ms=1.5, color=plotting.freq_color(f), label="LSTM output")
-        err = np.mean((pred[k] - test.targets[k]) ** 2)
-        axk.set(title=f"{f:g} Hz: test MSE {err:.4f}", ylim=(-1.6, 1.6))
-    for axk in axes[1]:
-        axk.set_xlabel("time t (s)")
-    for axk in axes[:, 0]:
-        axk.set_ylabel("amplitude")
-    axes[0, 0].legend(fontsize=8, loc="upper right")
-    fig2.suptitle(f"All four frequencies, test set: {name}")
-    return fig1, fig2
-
-for name, tag in (("corrected (phase_scale 0.1)", "corrected"), ("v1 (LR 1e-3, spec data)", "v1")):
-    f1, f2 = assignment_graphs(name)
+    pred = evaluate.predict(r.checkpoint_model, r.config, test)   # (4, 10000): frozen, one stream per frequency
+    f1 = plotting.f2_graph(test, pred, name)
+    f2 = plotting.four_panels(test, pred, name)
     plotting.save(f1, f"05_f2_{tag}")
     plotting.save(f2, f"05_four_panels_{tag}")
     plt.show()
@@ -223,49 +225,76 @@ for name, tag in (("corrected (phase_scale 0.1)", "corrected"), ("v1 (LR 1e-3, s
 #
 # ## 4 · MSE against phase noise
 # One picture for the whole course. For `phase_scale` from 0 (no phase noise) to 1
-# (the spec), we plot the best test MSE the linear oracle reaches and the corrected
+# (the spec), we plot the test MSE the linear oracle reaches and the corrected
 # LSTM recipe at several points. The LSTM runs are cached. Two of them come from
-# notebook 04, at 0.1 and 1.0.
+# notebook 04, at 0.1 and 1.0. At 0.5, where the LSTM and the oracle come close,
+# we train three seeds: one run is not enough to say which is better.
 
 # %%
 SCALES = [0.0, 0.1, 0.25, 0.5, 0.75, 1.0]
 LSTM_SCALES = [0.1, 0.25, 0.5, 1.0]
+BAND_SCALE, BAND_SEEDS = 0.5, (0, 1, 2)
 oracle_curve = {}
 for s in SCALES:
     cfg = SignalConfig(phase_scale=s)
     tr, te = build_dataset(cfg, split="train"), build_dataset(cfg, split="test")
     oracle_curve[s] = metrics.per_frequency_mse(baselines.fit_fir_oracle(tr, TAPS).predict(te), te)["mse"]
-lstm_curve = {}
-for s in LSTM_SCALES:
-    r = run_for(corrected.with_overrides({"data.phase_scale": s}), "notebook 05" if s not in (0.1, 1.0) else "notebook 04")
-    lstm_curve[s] = r.metrics["test_mse"]
+
+# %%
+def lstm_at(scale, seed=0):
+    made_by = "notebook 04" if scale in (0.1, 1.0) and seed == 0 else "notebook 05"
+    return run_for(corrected.with_overrides({"data.phase_scale": scale}).replace(seed=seed), made_by)
+
+lstm_curve = {s: lstm_at(s).metrics["test_mse"] for s in LSTM_SCALES}
+lstm_band = [lstm_at(BAND_SCALE, seed).metrics["test_mse"] for seed in BAND_SEEDS]
 print("phase_scale:   " + "  ".join(f"{s:>6.2f}" for s in SCALES))
 print("FIR oracle:    " + "  ".join(f"{oracle_curve[s]:>6.4f}" for s in SCALES))
 print("corrected LSTM:" + "  ".join(f"{lstm_curve[s]:>6.4f}" if s in lstm_curve else "     —" for s in SCALES))
+print(f"corrected LSTM at {BAND_SCALE}, seeds {BAND_SEEDS}: " + ", ".join(f"{v:.4f}" for v in lstm_band))
 
+# %%
 fig, ax = plt.subplots(figsize=(8, 4))
 ax.plot(SCALES, [oracle_curve[s] for s in SCALES], "o-", color=plotting.OKABE_ITO[0],
         label=f"causal FIR oracle ({TAPS} taps)")
-ax.plot(LSTM_SCALES, [lstm_curve[s] for s in LSTM_SCALES], "s--", color=plotting.OKABE_ITO[3],
-        label="corrected LSTM (30 epochs)")
+ax.plot(LSTM_SCALES, [lstm_curve[s] for s in LSTM_SCALES], "s", ms=7, color=plotting.OKABE_ITO[3],
+        label="corrected LSTM, seed 0 (30 epochs)")
+ax.vlines(BAND_SCALE, min(lstm_band), max(lstm_band), color=plotting.OKABE_ITO[3], lw=3, alpha=0.6,
+          label=f"LSTM at {BAND_SCALE}: min–max over seeds {BAND_SEEDS[0]}–{BAND_SEEDS[-1]}")
 ax.axhline(0.5, color="k", ls=":", label="predict-zero")
 ax.axvline(1.0, color=plotting.GREY, lw=6, alpha=0.3, label="the spec (phase_scale 1.0)")
 ax.axvline(LEARNABLE_PHASE_SCALE, color=plotting.OKABE_ITO[2], lw=1, label="learnable profile (0.1)")
-ax.set(xlabel="phase_scale  (φ ~ U(0, phase_scale·2π), per sample)", ylabel="best test MSE", yscale="log",
+ax.set(xlabel="phase_scale  (φ ~ U(0, phase_scale·2π), per sample)", ylabel="test MSE", yscale="log",
        title="What is learnable depends on the phase noise")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7, loc="upper left")
 plotting.save(fig, "05_mse_vs_phase_noise")
 plt.show()
 assert oracle_curve[1.0] > 0.48 and oracle_curve[0.1] < 0.01
 assert lstm_curve[1.0] > 0.48 and lstm_curve[0.1] < 0.01
-assert lstm_curve[0.5] < oracle_curve[0.5], "the nonlinear LSTM should beat the linear oracle at phase_scale 0.5"
+assert all(oracle_curve[s] < oracle_curve[t] for s, t in ((0.25, 0.5), (0.5, 0.75), (0.75, 1.0)))
+assert oracle_curve[0.1] < oracle_curve[0.0] and oracle_curve[0.25] < 2 * oracle_curve[0.0]
+
+# %%
+ratios = np.array(lstm_band) / oracle_curve[BAND_SCALE]
+wins = int(np.sum(ratios < 1))
+verdict = ("beats the oracle on every seed" if wins == len(ratios) else
+           "loses to the oracle on every seed" if wins == 0 else
+           f"beats the oracle on {wins} of {len(ratios)} seeds: the sign of the comparison depends on the run")
+display(Markdown(f"At phase_scale {BAND_SCALE}: LSTM/oracle test-MSE ratio {ratios.min():.2f}–{ratios.max():.2f} "
+                 f"over seeds {BAND_SEEDS}. Here the LSTM **{verdict}**."))
 
 # %% [markdown]
-# As the phase noise grows, the coherent part of each sine shrinks as
-# |sin(πs)/(πs)| (notebook 01), and the error rises to the baseline at s = 1. The
-# oracle is the best *linear* filter, not the best possible model: at s = 0.5 the
-# LSTM, which is nonlinear, beats it. The spec sits exactly where nothing can be learned. The report
-# tuned the learning rate at the one point on this axis where no setting could help.
+# From 0.25 upwards the error rises steeply with the phase noise (checked above), up
+# to the baseline at s = 1, because the coherent part of each sine shrinks as
+# |sin(πs)/(πs)| (notebook 01). Below 0.25 the curve does not rise: the oracle even
+# does slightly better at 0.1 than at 0 (also checked).
+#
+# The oracle is the best *linear* filter of one second of S, not the best possible
+# model. At 0.5 the nonlinear LSTM lands in the oracle's neighbourhood, and the
+# verdict above says on which side, over three seeds on this machine. The course
+# does not assert a winner: with the earlier recipe (a constant forget bias), the
+# same seed beat the oracle here on one CPU and lost to it on another. The
+# spec sits exactly where nothing can be learned. The report tuned the learning
+# rate at the one point on this axis where no setting could help.
 #
 # ## 5 · A test that counting time cannot pass
 # Train and test share the same time grid (t = 0 … 9.999 s) and the same targets.
@@ -295,6 +324,7 @@ for name, (usual, moved) in shift.items():
 corr_usual, corr_moved = shift["corrected (phase_scale 0.1)"]
 blind_usual, blind_moved = shift["input-blind (S = 0), same recipe"]
 
+# %%
 def clock_scores(cfg):
     """A perfect time-counter: from a zero state at the first sample it outputs sin(2*pi*f*n/fs)."""
     usual_ds = build_dataset(cfg.data, split="test")
@@ -337,6 +367,8 @@ rows_in[:, 0] *= r.config.streams.input_gain
 fm_pred, _ = trainer.frozen_predict(r.checkpoint_model, rows_in)
 fm_err = (fm_pred - test.y) ** 2
 
+# %%
+
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 3.6))
 for k, f in enumerate(test.config.frequencies):
     a1.plot(test.t, roll((pred[k] - test.targets[k]) ** 2), color=plotting.freq_color(f), lw=1, label=f"{f:g} Hz")
@@ -352,16 +384,33 @@ plt.show()
 startup = float(np.mean((pred[:, :500] - test.targets[:, :500]) ** 2))
 settled = float(np.mean((pred[:, 1000:] - test.targets[:, 1000:]) ** 2))
 after_boundary = float(np.mean([fm_err[b * test.n_samples: b * test.n_samples + 300].mean() for b in (1, 2, 3)]))
+per_stream = float(np.mean((pred - test.targets) ** 2))
 print(f"first 0.5 s of each stream: MSE {startup:.4f}; after 1 s: {settled:.4f}")
+settled_k = {f"{f:g} Hz": float(np.mean((pred[k, 1000:] - test.targets[k, 1000:]) ** 2))
+             for k, f in enumerate(test.config.frequencies)}
+print("after 1 s, per frequency: " + ", ".join(f"{k} {v:.4f}" for k, v in settled_k.items()))
 print(f"frequency-major rows: first 0.3 s after each block boundary {after_boundary:.4f}; "
-      f"overall {fm_err.mean():.4f} (per-stream evaluation: {np.mean((pred - test.targets) ** 2):.4f})")
-assert startup > settled, "the error should be largest while the state fills up"
+      f"overall {fm_err.mean():.4f} (per-stream evaluation: {per_stream:.4f})")
+assert after_boundary > 3 * per_stream, "a carried state from the previous block should cost accuracy"
 
 # %% [markdown]
-# The error is largest at start-up, while the state fills with the first second
-# of S, and after each block boundary in the report's row order, where the carried
-# state still holds the previous frequency's stream. After about a second the
-# model settles.
+#
+# %%
+display(Markdown(
+    f"In this run the first half-second of each stream has an error {startup / settled:.1f} times the error "
+    f"after the first second; after that, the easiest frequency is {min(settled_k, key=settled_k.get)} and the "
+    f"hardest {max(settled_k, key=settled_k.get)}. Both facts vary from seed to seed and from CPU to CPU, "
+    f"so the course states them for this run only and asserts neither."))
+
+# %% [markdown]
+# Read the left panel with that in mind: a stream starts from a zero state and
+# must first fill it with S's recent history, and what remains afterwards is a
+# small error that rises and falls with the target's own cycle.
+#
+# The right panel shows the report's row order. After each block boundary the
+# carried state still holds the previous frequency's stream, and the error there
+# is several times the per-stream error (checked above). This is why the course
+# evaluates each frequency as its own stream from a zero state.
 #
 # ## 7 · Explore
 # Pick a model, a frequency and a time window. The plot updates live in JupyterLab.
@@ -406,7 +455,8 @@ print(f"- corrected (phase_scale 0.1): test MSE {c['test_mse']:.4f}, worst frequ
       f"oracle {oracle_test['learnable']['mse']:.4f}.")
 print(f"- shifted clock (t0 = {T0} s): corrected {corr_moved['test_mse']:.4f}; a pure time-counter "
       f"{clock_moved['mse']:.4f} (usual test {clock_usual['mse']:.4f}); input-blind LSTM {blind_moved['test_mse']:.4f}.")
-print(f"- achievable error rises with phase noise: oracle {oracle_curve[0.1]:.4f} at 0.1 → {oracle_curve[1.0]:.4f} at 1.0.")
+print(f"- phase noise: oracle {oracle_curve[0.1]:.4f} at 0.1, {oracle_curve[0.5]:.4f} at 0.5, {oracle_curve[1.0]:.4f} at 1.0; "
+      f"the LSTM at 0.5 over seeds {BAND_SEEDS}: {min(lstm_band):.4f}–{max(lstm_band):.4f} ({verdict}).")
 
 # %% [markdown]
 # **The end.** A rising loss curve was blamed on the learning rate. The

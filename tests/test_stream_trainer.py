@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from freqlstm_helpers import SignalConfig, build_dataset, evaluate, runs, stream_trainer
+from freqlstm_helpers import SignalConfig, build_dataset, evaluate, paths, runs, stream_trainer
 from freqlstm_helpers.__main__ import main
 from freqlstm_helpers.config import ConfigError, TrainConfig, config_from_dict, load_config
 from freqlstm_helpers.model import FrequencyLSTM
@@ -145,3 +145,18 @@ def test_evaluate_dispatches_on_trainer(result):
     p = evaluate.predict(result.best_model, cfg, ds)
     assert p.shape == (4, 1000)
     assert evaluate.frozen_metrics(result.best_model, cfg)["test_mse"] == pytest.approx(result.metrics["test_mse"])
+
+
+def test_first_windows_are_the_trainers_first_windows():
+    """first_windows (what the notebook 04 self-check drives) runs exactly what train() runs."""
+    from freqlstm_helpers import stream_trainer
+    cfg = load_config(paths.configs_dir() / "corrected.yaml").with_overrides(
+        {"training.num_epochs": 1, "early_stopping.enabled": False})
+    n = 10_000 // cfg.streams.stride
+    head = stream_trainer.first_windows(cfg, 6)
+    full = stream_trainer.first_windows(cfg, n)
+    run = stream_trainer.train(cfg, progress=False, eval_every_epoch=False)
+    np.testing.assert_array_equal(head["losses"], full["losses"][:6])
+    np.testing.assert_array_equal(full["losses"].astype(np.float32), run.online_losses[0])
+    for k, v in run.model.state_dict().items():
+        assert torch.equal(v, full["state_dict"][k]), k

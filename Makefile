@@ -13,7 +13,7 @@ export FREQLSTM_HEADLESS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup course test bench robustness lab sync student grade clean
+.PHONY: help setup course test bench robustness lab sync student grade feedback clean
 
 help:
 	@echo "make course   execute every notebook in order, in place (figures/ gets the key plots)"
@@ -22,8 +22,9 @@ help:
 	@echo "make robustness  the corrected recipe, 3 seeds x 3 CPU profiles -> benchmarks/robustness.json"
 	@echo "make lab      open JupyterLab on the course"
 	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
-	@echo "make student  write student notebooks (solutions stripped) to build/student/"
-	@echo "make grade    grade a folder of submissions: make grade SUBMISSIONS=dir"
+	@echo "make student  nbgrader release versions (solutions, hidden tests, answers removed) in build/student/"
+	@echo "make grade    autograde with nbgrader: make grade SUBMISSIONS=dir (dir/<student>/<NN_name>.ipynb) -> grades.csv"
+	@echo "make feedback nbgrader's HTML feedback per student, after make grade (build/nbgrader/feedback/)"
 
 setup: $(STAMP)
 
@@ -63,12 +64,18 @@ lab: $(STAMP)
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
 
+# Homework runs nbgrader in the course folder build/nbgrader/ (config, gradebook.db, source/,
+# release/, submitted/, autograded/, feedback/). See INSTRUCTORS.md.
+COURSE ?= build/nbgrader
 student: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework student --out build/student
+	$(PY) -m freqlstm_helpers.homework --course $(COURSE) student --out build/student
 
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework grade $(SUBMISSIONS) --out grades.csv
+	$(PY) -m freqlstm_helpers.homework --course $(COURSE) grade $(SUBMISSIONS) --out grades.csv
+
+feedback: $(STAMP)
+	$(PY) -m freqlstm_helpers.homework --course $(COURSE) feedback
 
 clean:
 	rm -rf build runs .pytest_cache

@@ -1,14 +1,21 @@
 """Self-checks for the exercises: compare with a reference and say what is wrong, in words.
 
-Every check takes the student's function, calls it on fixed inputs, and
-returns a `CheckResult` whose text looks the same in a notebook and in a
-grader's script: `[check 02.1 lstm_step] PASSED ...`. There is no hidden state:
-the verdict depends only on the function passed in. References come from a
-different route than the exercise asks for (torch, autograd, analytic values),
-so importing this module gives no solution away.
+Every check takes the student's function and calls it on fixed inputs. It
+prints one line, the same in a notebook and in the grader,
+`[check 02.1 lstm_step] PASSED|FAILED|NOT DONE: ...`, naming the shape, the
+sign, the largest difference and where it occurs, and a hint. On FAILED or
+NOT DONE it then raises `CheckFailed`, so the cell shows an error and nbgrader
+scores its test cell 0; on PASSED it returns None.
+
+`check.<name>.result(fn)` returns the `CheckResult` without printing or
+raising (for tests and summaries). There is no hidden state: the verdict
+depends only on the function passed in. References come from a different
+route than the exercise asks for (torch, autograd, analytic values), so
+importing this module gives no solution away.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +43,22 @@ class CheckResult:
 
     def _repr_pretty_(self, p, cycle):  # IPython shows the sentence, not the dataclass
         p.text(str(self))
+
+
+class CheckFailed(AssertionError):
+    """A self-check whose verdict is FAILED or NOT DONE; the printed line above it says why."""
+
+
+def exercise(pure):
+    """Turn `pure(fn) -> CheckResult` into the notebook-facing check: print the verdict, raise unless PASSED."""
+    @functools.wraps(pure)
+    def run(fn) -> None:
+        result = pure(fn)
+        print(result, flush=True)
+        if not result.passed:
+            raise CheckFailed(f"{result.exercise}: {result.status} (the line above says why)")
+    run.result = pure
+    return run
 
 
 def cmp(name: str, mine, reference, atol: float = 1e-6, rtol: float = 1e-5) -> dict:
@@ -108,6 +131,7 @@ def run_verdict(exercise: str, fn, judge, hint: str) -> CheckResult:
 # --------------------------------------------------------------------------------------
 # Notebook 01
 # --------------------------------------------------------------------------------------
+@exercise
 def noisy_mixture(fn) -> CheckResult:
     """01.1: S(t) = (1/K) sum_i A_i(t) sin(2 pi f_i t + phi_i(t)), vectorised over t."""
     def comparisons(fn):
@@ -125,6 +149,7 @@ def noisy_mixture(fn) -> CheckResult:
                      "Hint: average (not sum) A*sin(2*pi*f*t + phi) over the frequency axis (axis 0).")
 
 
+@exercise
 def amplitude_spectrum(fn) -> CheckResult:
     """01.2: a unit sine at f must show height 1 at f; a constant c shows c at 0 Hz."""
     def comparisons(fn):
@@ -140,6 +165,7 @@ def amplitude_spectrum(fn) -> CheckResult:
                      "Hint: use np.fft.rfft and np.fft.rfftfreq; scale |X| by 2/N, but the 0 Hz bin only by 1/N.")
 
 
+@exercise
 def predict_zero_mse(fn) -> CheckResult:
     """01.3: the MSE of always answering 0 is the mean of the squared targets."""
     def comparisons(fn):
@@ -171,6 +197,7 @@ def _cell_and_inputs(seed: int, hidden: int = 64, batch_free: bool = True):
     return cell, head, x, h, c, y
 
 
+@exercise
 def lstm_step(fn) -> CheckResult:
     """02.1: one LSTM step by hand, against nn.LSTMCell on the same weights."""
     def comparisons(fn):
@@ -189,6 +216,7 @@ def lstm_step(fn) -> CheckResult:
                      "sigmoid for i, f, o and tanh for g; c_new = f*c + i*g; h_new = o*tanh(c_new).")
 
 
+@exercise
 def one_step_gradient(fn) -> CheckResult:
     """02.2: the gradient of one row's loss through one cell (state detached), against autograd."""
     def comparisons(fn):
@@ -213,6 +241,7 @@ def one_step_gradient(fn) -> CheckResult:
 # --------------------------------------------------------------------------------------
 # Notebook 03
 # --------------------------------------------------------------------------------------
+@exercise
 def block_means(fn) -> CheckResult:
     """03.1: per-frequency-block means of per-row losses (rows are frequency-major)."""
     def comparisons(fn):
@@ -228,6 +257,7 @@ def block_means(fn) -> CheckResult:
                      "a reshape to (n_blocks, n) does it.")
 
 
+@exercise
 def last_target_mse(fn) -> CheckResult:
     """03.2: the online MSE of a predictor that answers each row with the previous row's target."""
     def comparisons(fn):
@@ -262,6 +292,7 @@ _EARLY_STOP_CASES = [
 ]
 
 
+@exercise
 def early_stop_epoch(fn) -> CheckResult:
     """04.1: the epoch at which patience-based early stopping ends a run."""
     def comparisons(fn):
@@ -278,6 +309,7 @@ def early_stop_epoch(fn) -> CheckResult:
                         "count epochs since the last improvement and stop when the count reaches patience.")
 
 
+@exercise
 def tbptt_windows(fn) -> CheckResult:
     """04.2: split n steps into consecutive truncated-BPTT windows of k steps (the last may be shorter)."""
     cases = [(10, 5, [(0, 5), (5, 10)]), (10, 4, [(0, 4), (4, 8), (8, 10)]), (3, 50, [(0, 3)]),
@@ -313,6 +345,7 @@ def _with_detail(result: CheckResult, fn, comparisons, hint: str) -> CheckResult
 # --------------------------------------------------------------------------------------
 # Notebook 05
 # --------------------------------------------------------------------------------------
+@exercise
 def per_frequency_mse(fn) -> CheckResult:
     """05.1: MSE per frequency from (K, N) predictions and targets, keyed '1', '3', ..."""
     def comparisons(fn):
@@ -331,6 +364,7 @@ def per_frequency_mse(fn) -> CheckResult:
                      "Hint: row k of pred and target belongs to freqs[k]; average (pred - target)**2 along axis 1.")
 
 
+@exercise
 def lagged_matrix(fn) -> CheckResult:
     """05.2: the causal design matrix of a FIR filter: row n = S[n], S[n-1], ..., zeros before the start."""
     def comparisons(fn):

@@ -22,7 +22,8 @@ def runs_dir() -> Path:
 
 
 def figures_dir() -> Path:
-    d = repo_root() / "figures"
+    """figures/ of the course, or $FREQLSTM_FIGURES (the grader sets it, so submissions never overwrite figures/)."""
+    d = Path(os.environ.get("FREQLSTM_FIGURES", repo_root() / "figures"))
     d.mkdir(parents=True, exist_ok=True)
     return d
 

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: nbgrader,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -118,7 +118,7 @@ plt.show()
 # Write `noisy_mixture(t, A, phi, freqs)` that returns S at the times `t`, given
 # amplitudes `A` and phases `phi` of shape (K, len(t)) and `freqs` of shape (K,).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 01.1
 def noisy_mixture(t, A, phi, freqs):
     """S(t) for every t: the mean over frequencies of A*sin(2*pi*f*t + phi)."""
@@ -128,8 +128,24 @@ def noisy_mixture(t, A, phi, freqs):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex01_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 01.1 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.noisy_mixture(noisy_mixture)
+### BEGIN HIDDEN TESTS
+import importlib, math
+import numpy as _np
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).noisy_mixture.result(noisy_mixture)  # the real check, even if check.* was rebound
+assert _r.passed, str(_r)
+_g = _np.random.default_rng(1101)
+_f, _t = [2.0, 11.0, 0.5], [n / 250.0 for n in range(37)]
+_A, _phi = _g.uniform(0.5, 1.5, (3, 37)), _g.uniform(0.0, 2 * math.pi, (3, 37))
+_ref = [sum(float(_A[i, n]) * math.sin(2 * math.pi * _f[i] * _t[n] + float(_phi[i, n])) for i in range(3)) / 3
+        for n in range(37)]
+_got = [float(v) for v in _np.asarray(noisy_mixture(_np.array(_t), _A, _phi, _np.array(_f))).reshape(-1)]
+assert len(_got) == 37, f"hidden case (3 frequencies, 37 samples): {len(_got)} values, expected 37"
+assert max(abs(a - b) for a, b in zip(_got, _ref)) < 1e-9, "hidden case (3 frequencies, 37 samples): wrong values"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 3 · Does the spectrum of S show the four frequencies?
@@ -144,7 +160,7 @@ check.noisy_mixture(noisy_mixture)
 # Write `amplitude_spectrum(x, fs)` returning `(freqs, amp)`: the bin
 # frequencies in Hz and the one-sided amplitudes.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_2_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 01.2
 def amplitude_spectrum(x, fs):
     """One-sided amplitude spectrum: a unit sine gives height 1 at its frequency."""
@@ -157,8 +173,24 @@ def amplitude_spectrum(x, fs):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex01_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Test 01.2 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
 check.amplitude_spectrum(amplitude_spectrum)
+### BEGIN HIDDEN TESTS
+import importlib, math
+import numpy as _np
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).amplitude_spectrum.result(amplitude_spectrum)  # the real check, even if check.* was rebound
+assert _r.passed, str(_r)
+for _n, _fs, _parts in ((400, 200.0, {0: 0.3, 25: 0.8, 100: 0.1}), (201, 100.5, {0: -0.2, 20: 1.0, 7: 0.45})):
+    # bin k of an n-sample signal at fs sits at k*fs/n Hz; each part is a whole number of periods
+    _x = [sum((a if k == 0 else a * math.sin(2 * math.pi * k * m / _n)) for k, a in _parts.items()) for m in range(_n)]
+    _freqs, _amp = amplitude_spectrum(_np.array(_x), _fs)
+    _freqs, _amp = [float(v) for v in _freqs], [float(v) for v in _amp]
+    assert len(_freqs) == len(_amp) == _n // 2 + 1, f"hidden case n={_n}: {len(_amp)} bins, expected {_n // 2 + 1}"
+    assert max(abs(f - k * _fs / _n) for k, f in enumerate(_freqs)) < 1e-9, f"hidden case n={_n}: wrong bin frequencies"
+    assert max(abs(a - abs(_parts.get(k, 0.0))) for k, a in enumerate(_amp)) < 1e-9, f"hidden case n={_n}: wrong heights"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # Now the three profiles side by side: **no noise** (A = 1, φ = 0), the
@@ -268,7 +300,7 @@ assert np.all(corr[f"learnable (phase_scale {LEARNABLE_PHASE_SCALE})"] > 0.4)
 # A model that always outputs 0 makes error y² on every row. Write
 # `predict_zero(y)` returning its MSE over a vector of targets.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_3_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 01.3
 def predict_zero(y):
     """MSE of the constant prediction 0."""
@@ -278,8 +310,20 @@ def predict_zero(y):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex01_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 01.3 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.predict_zero_mse(predict_zero)
+### BEGIN HIDDEN TESTS
+import importlib
+import numpy as _np
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).predict_zero_mse.result(predict_zero)  # the real check, even if check.* was rebound
+assert _r.passed, str(_r)
+_z = [float(v) for v in _np.random.default_rng(1301).normal(2.0, 3.0, size=11)]
+for _y, _ref in (([3.0, -4.0], 12.5), (_z, sum(v * v for v in _z) / len(_z))):
+    _got = float(predict_zero(_np.array(_y)))
+    assert abs(_got - _ref) < 1e-9 * max(1.0, _ref), f"hidden case {len(_y)} targets: got {_got}, expected {_ref}"
+### END HIDDEN TESTS
 
 # %%
 baseline_train, baseline_test = predict_zero_mse(train), predict_zero_mse(test)

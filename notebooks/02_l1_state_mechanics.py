@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: nbgrader,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -79,7 +79,7 @@ assert count_parameters(model) == 18_241, "the report's model has 18,241 paramet
 # Implement the step with plain tensor operations (no `nn.LSTMCell`). Shapes:
 # x (5,), h and c (64,), W_ih (256, 5), W_hh (256, 64), biases (256,).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 02.1
 def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
     """Return (h_new, c_new) for one LSTM step."""
@@ -94,8 +94,32 @@ def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex02_1", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Test 02.1 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
 check.lstm_step(lstm_step)
+### BEGIN HIDDEN TESTS
+import importlib, math
+import torch as _torch
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).lstm_step.result(lstm_step)  # the real check, even if check.* was rebound
+assert _r.passed, str(_r)
+_g = _torch.Generator().manual_seed(2101)
+_nin, _nh = 2, 3  # a cell of another size than the visible check's
+_Wi, _Wh = _torch.randn(4 * _nh, _nin, generator=_g), _torch.randn(4 * _nh, _nh, generator=_g)
+_bi, _bh = _torch.randn(4 * _nh, generator=_g), _torch.randn(4 * _nh, generator=_g)
+_x, _h, _c = _torch.randn(_nin, generator=_g), _torch.randn(_nh, generator=_g), _torch.randn(_nh, generator=_g)
+_z = [sum(float(_Wi[r, j]) * float(_x[j]) for j in range(_nin)) + sum(float(_Wh[r, j]) * float(_h[j]) for j in range(_nh))
+      + float(_bi[r]) + float(_bh[r]) for r in range(4 * _nh)]
+_sig = lambda v: 1.0 / (1.0 + math.exp(-v))
+_c_ref = [_sig(_z[_nh + k]) * float(_c[k]) + _sig(_z[k]) * math.tanh(_z[2 * _nh + k]) for k in range(_nh)]
+_h_ref = [_sig(_z[3 * _nh + k]) * math.tanh(_c_ref[k]) for k in range(_nh)]
+with _torch.no_grad():
+    _h_got, _c_got = lstm_step(_x, _h, _c, _Wi, _Wh, _bi, _bh)
+for _name, _got, _ref in (("h_new", _h_got, _h_ref), ("c_new", _c_got, _c_ref)):
+    _got = [float(v) for v in _torch.as_tensor(_got).reshape(-1)]
+    assert len(_got) == _nh and max(abs(a - b) for a, b in zip(_got, _ref)) < 1e-5, \
+        f"hidden case (2 inputs, 3 hidden units): {_name} is wrong"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 2 · What does the carried state hold?
@@ -263,7 +287,7 @@ assert growth_ratio > 3, "without detach each backward costs more and more"
 # Return a dict with the gradients for keys `W_ih, W_hh, b_ih, b_hh, w_out, b_out`.
 # `params` holds tensors with those names (`w_out` has shape (64,), `b_out` is a scalar).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_2_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 02.2
 def one_step_gradient(x, h, c, y, params):
     """Gradients of (pred - y)^2 for one row, with h and c treated as constants."""
@@ -288,8 +312,34 @@ def one_step_gradient(x, h, c, y, params):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex02_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Test 02.2 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
 check.one_step_gradient(one_step_gradient)
+### BEGIN HIDDEN TESTS
+import importlib
+import torch as _torch
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).one_step_gradient.result(one_step_gradient)  # the real check, even if check.* was rebound
+assert _r.passed, str(_r)
+_g = _torch.Generator().manual_seed(2201)
+_nin, _nh = 3, 4  # a cell of another size than the visible check's; reference by autograd, built here
+_P = {"W_ih": _torch.randn(4 * _nh, _nin, generator=_g), "W_hh": _torch.randn(4 * _nh, _nh, generator=_g),
+      "b_ih": _torch.randn(4 * _nh, generator=_g), "b_hh": _torch.randn(4 * _nh, generator=_g),
+      "w_out": _torch.randn(_nh, generator=_g), "b_out": _torch.randn((), generator=_g)}
+_x, _h, _c = _torch.randn(_nin, generator=_g), _torch.randn(_nh, generator=_g), _torch.randn(_nh, generator=_g)
+_y = _torch.randn((), generator=_g)
+_Q = {k: v.clone().requires_grad_(True) for k, v in _P.items()}
+_zi, _zf, _zg, _zo = (_Q["W_ih"] @ _x + _Q["b_ih"] + _Q["W_hh"] @ _h + _Q["b_hh"]).chunk(4)
+_cn = _torch.sigmoid(_zf) * _c + _torch.sigmoid(_zi) * _torch.tanh(_zg)
+_loss = (_Q["w_out"] @ (_torch.sigmoid(_zo) * _torch.tanh(_cn)) + _Q["b_out"] - _y) ** 2
+_ref = dict(zip(_Q, _torch.autograd.grad(_loss, list(_Q.values()))))
+with _torch.no_grad():
+    _got = one_step_gradient(_x, _h, _c, _y, {k: v.clone() for k, v in _P.items()})
+assert isinstance(_got, dict) and set(_got) == set(_ref), "hidden case: return a dict with the six gradient keys"
+for _k in _ref:
+    _d = (_torch.as_tensor(_got[_k], dtype=_torch.float32).reshape(_ref[_k].shape) - _ref[_k]).abs().max().item()
+    assert _d < 1e-4, f"hidden case (3 inputs, 4 hidden units): gradient of {_k} is wrong (largest difference {_d:.3g})"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # The self-check compared your gradients with autograd on a cell whose state
@@ -366,12 +416,12 @@ assert frozen[-1] > 10 * online[-1], "the frozen error should be far above the o
 # ## Summary
 
 # %%
-print(f"- One LSTM step by hand matches nn.LSTMCell: {check.lstm_step(lstm_step).passed}")
+print(f"- One LSTM step by hand matches nn.LSTMCell: {check.lstm_step.result(lstm_step).passed}")
 print(f"- Reset every row makes the output a function of the row (residual {res_reset:.1e}); "
       f"the carried state adds history (residual {res_carry:.1e}).")
 print(f"- Without detach the graph grows from {nodes_keep[0]} to {nodes_keep[-1]} nodes in {n_rows} rows, "
       f"and backward slows x{growth_ratio:.0f}; with detach it stays at {nodes_det[-1]}.")
-print(f"- The hand-derived one-step gradient matches autograd: {check.one_step_gradient(one_step_gradient).passed}")
+print(f"- The hand-derived one-step gradient matches autograd: {check.one_step_gradient.result(one_step_gradient).passed}")
 print(f"- Executable state checks passed: {sum(c.passed for c in results)}/{len(results)}")
 print(f"- After 4,000 rows: online loss {online[-1]:.5f} vs frozen MSE {frozen[-1]:.4f}")
 

@@ -40,3 +40,22 @@ def test_committed_notebook_is_executed(stem):
     raw = json.loads((NB_DIR / f"{stem}.ipynb").read_text())
     code = [c for c in raw["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     assert code and all(c.get("execution_count") for c in code), f"{stem}.ipynb is not fully executed: run `make course`"
+
+
+def test_jupytext_config_keeps_nbgrader_cell_metadata():
+    """`make sync` must carry nbgrader's cell metadata through the .py twin, both ways."""
+    import nbformat
+    from jupytext.config import find_jupytext_configuration_file, load_jupytext_configuration_file
+
+    path = find_jupytext_configuration_file(str(NB_DIR))
+    assert path and Path(path).name == "jupytext.toml", path
+    config = load_jupytext_configuration_file(path)
+    keep = [k.strip() for k in config.cell_metadata_filter.split(",")]
+    assert "nbgrader" in keep and "-all" in keep, f"cell_metadata_filter = {config.cell_metadata_filter!r}"
+    meta = {"grade": True, "grade_id": "ex09_1", "locked": True, "points": 2, "schema_version": 3, "solution": False}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("check.x(x)", metadata={"nbgrader": meta,
+                                                                                           "other": 1})])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    text = jupytext.writes(nb, fmt="py:percent", config=config)
+    assert '"grade_id": "ex09_1"' in text and "other" not in text
+    assert jupytext.reads(text, fmt="py:percent").cells[0].metadata == {"nbgrader": meta}

@@ -22,5 +22,5 @@ def test_direct_pins_agree():
 def test_installed_versions_match_pins():
     from importlib.metadata import version
     direct = pins((ROOT / "requirements.txt").read_text())
-    for name in ("torch", "numpy", "numba", "jupytext", "nbval"):
+    for name in ("torch", "numpy", "numba", "jupytext", "nbval", "nbgrader"):
         assert version(name).split("+")[0] == direct[name], f"{name} installed {version(name)}, pinned {direct[name]}"

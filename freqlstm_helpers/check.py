@@ -243,7 +243,7 @@ def one_step_gradient(fn) -> CheckResult:
 # --------------------------------------------------------------------------------------
 @exercise
 def block_means(fn) -> CheckResult:
-    """03.1: per-frequency-block means of per-row losses (rows are frequency-major)."""
+    """03.2: per-frequency-block means of per-row losses (rows are frequency-major)."""
     def comparisons(fn):
         rng = np.random.default_rng(31)
         out = []
@@ -252,14 +252,14 @@ def block_means(fn) -> CheckResult:
             ref = [sum(losses[b * n:(b + 1) * n]) / n for b in range(n_blocks)]
             out.append(cmp(f"{n_blocks}x{n}", fn(losses, n_blocks), np.array(ref)))
         return out
-    return run_check("03.1 block_means", fn, comparisons,
+    return run_check("03.2 block_means", fn, comparisons,
                      "Hint: block b holds rows b*n ... (b+1)*n - 1 with n = len(losses) // n_blocks; "
                      "a reshape to (n_blocks, n) does it.")
 
 
 @exercise
 def last_target_mse(fn) -> CheckResult:
-    """03.2: the online MSE of a predictor that answers each row with the previous row's target."""
+    """03.3: the online MSE of a predictor that answers each row with the previous row's target."""
     def comparisons(fn):
         out = []
         for f in (1.0, 7.0):
@@ -271,7 +271,7 @@ def last_target_mse(fn) -> CheckResult:
                 prev = v
             out.append(cmp(f"{f:g} Hz", fn(y), total / len(y), atol=1e-12))
         return out
-    return run_check("03.2 last_target_mse", fn, comparisons,
+    return run_check("03.3 last_target_mse", fn, comparisons,
                      "Hint: the prediction for row r is y[r-1] (and 0 for the first row); "
                      "average the squared errors over all rows.")
 
@@ -382,3 +382,218 @@ def lagged_matrix(fn) -> CheckResult:
     return run_check("05.2 lagged_matrix", fn, comparisons,
                      "Hint: column j holds S shifted down by j samples, with zeros where n - j < 0 "
                      "(the filter may not look into the future or before the start).")
+
+
+# --------------------------------------------------------------------------------------
+# Loops the students write (issue 12): the reference is the helpers' own loop, run
+# from the same weights, so "PASSED" means row for row the same numbers.
+# --------------------------------------------------------------------------------------
+def _l1_reference(n_rows: int, seed: int = 0, reset_every_row: bool = False):
+    """Per-row online losses of the reference engine (TorchEngine: fused Adam, clip 1.0) on the report's rows."""
+    import torch
+    from .config import TrainConfig
+    from .data import SignalConfig, build_dataset
+    from .model import FrequencyLSTM
+    from .trainer import TorchEngine
+    ds = build_dataset(SignalConfig(), split="train")
+    X, y = ds.X[:n_rows], ds.y[:n_rows]
+    engine = TorchEngine(FrequencyLSTM.seeded(seed), TrainConfig())
+    if not reset_every_row:
+        return X, y, engine.train_rows(X, y)[0].astype(np.float64)
+    out = []
+    for i in range(n_rows):  # the classic mistake: a fresh zero state for every row
+        engine.reset_state()
+        out.append(engine.train_rows(X[i:i + 1], y[i:i + 1])[0][0])
+    return X, y, np.array(out, np.float64)
+
+
+def _students_l1(fn, X, y, seed: int = 0):
+    import torch
+    from .model import FrequencyLSTM
+    model = FrequencyLSTM.seeded(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        losses = fn(model, opt, X, y, 1.0)
+    finally:
+        torch.set_num_threads(torch_threads)
+    return np.asarray(_to_numpy(losses), dtype=np.float64).reshape(-1)
+
+
+@exercise
+def l1_epoch(fn) -> CheckResult:
+    """03.1: the L=1 loop, row for row against the reference engine from the same weights (2,000 rows)."""
+    n = 2000
+    hint = ("Hint: per row: step the model from the carried state, take the squared error, clear the old "
+            "gradients, backward, clip the global norm, step the optimiser, then detach the state you carry on.")
+    try:
+        X, y, ref = _l1_reference(n)
+        mine = _students_l1(fn, X, y)
+    except NotImplementedError:
+        return CheckResult("03.1 l1_epoch", NOT_DONE, "the stub still raises NotImplementedError; fill in the "
+                           "exercise and run this cell again.")
+    except RuntimeError as e:
+        if "second time" in str(e) or "already been freed" in str(e):
+            return CheckResult("03.1 l1_epoch", FAILED, "backward ran into the previous row's graph: the state "
+                               "you carry still holds it. Detach the state after each step (model.detach).")
+        return CheckResult("03.1 l1_epoch", FAILED, f"your function raised RuntimeError: {e}. {hint}")
+    except Exception as e:
+        return CheckResult("03.1 l1_epoch", FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
+    c = cmp("losses", mine, ref, atol=1e-6, rtol=0)
+    if c["approx"]:
+        return CheckResult("03.1 l1_epoch", PASSED, f"{'exact' if c['exact'] else 'approx'} match with the reference "
+                           f"engine over {n} rows, max |difference| {c['maxdiff']:.3g}.")
+    if not c["shape_ok"]:
+        return CheckResult("03.1 l1_epoch", FAILED, f"you returned shape {c['shape']}, expected ({n},): one "
+                           f"online loss per row. {hint}")
+    first = int(np.argmax(np.abs(mine - ref) > 1e-6))
+    _, _, reset = _l1_reference(min(n, 50), reset_every_row=True)
+    if np.allclose(mine[:50], reset, atol=1e-6):
+        why = "your losses match a loop that resets the state to zeros on every row: carry it instead."
+    elif first == 0:
+        why = "the very first row's loss differs, before any update: check the forward step and the loss."
+    else:
+        why = (f"rows 0-{first - 1} agree, row {first} differs ({mine[first]:.6g} vs {ref[first]:.6g}): "
+               f"the update itself (zero_grad, clip, step order) or the carried state is off.")
+    return CheckResult("03.1 l1_epoch", FAILED, f"{why} {hint}")
+
+
+@exercise
+def blind_rows(fn) -> CheckResult:
+    """03.4: the input-blind rows: S zeroed, the one-hot kept, the original rows untouched."""
+    def comparisons(fn):
+        rng = np.random.default_rng(34)
+        X = rng.normal(size=(12, 5)).astype(np.float32)
+        before = X.copy()
+        got = np.asarray(fn(X))
+        want = before.copy()
+        want[:, 0] = 0.0
+        return [cmp("blind rows", got, want, atol=0), _case("input untouched", np.array_equal(X, before),
+                                                            "your function changed the rows it was given")]
+    return _with_detail(run_check("03.4 blind_rows", fn, comparisons,
+                                  "Hint: work on a copy; column 0 is S, columns 1-4 are the one-hot."),
+                        fn, comparisons, "Hint: work on a copy; only column 0 (S) changes.")
+
+
+@exercise
+def frozen_mse(fn) -> CheckResult:
+    """03.5: frozen MSE: weights fixed, state carried from zeros through all rows, no gradients."""
+    def comparisons(fn):
+        import torch
+        from .model import FrequencyLSTM
+        from .trainer import frozen_predict
+        out = []
+        for seed, n in ((1, 300), (2, 700)):
+            rng = np.random.default_rng(seed)
+            X = rng.normal(size=(n, 5)).astype(np.float32)
+            y = rng.normal(size=n).astype(np.float32)
+            model = FrequencyLSTM.seeded(seed)
+            before = {k: v.clone() for k, v in model.state_dict().items()}
+            pred, _ = frozen_predict(model, X)
+            got = float(fn(model, X, y))
+            out.append(cmp(f"seed {seed}", got, float(np.mean((pred - y) ** 2)), atol=1e-6, rtol=1e-5))
+            out.append(_case("weights unchanged", all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()),
+                             "your function changed the model's weights: frozen means no optimiser step"))
+        return out
+    hint = ("Hint: under torch.no_grad(), step through every row from a zero state, carrying the state "
+            "(no reset, no update), collect the predictions, then average the squared errors.")
+    return _with_detail(run_check("03.5 frozen_mse", fn, comparisons, hint), fn, comparisons, hint)
+
+
+@exercise
+def window_step(fn) -> CheckResult:
+    """04.3: one truncated-BPTT window, driven through the stream trainer's own bookkeeping, window by window."""
+    from .config import load_config
+    from .paths import configs_dir
+    from . import stream_trainer
+    cfg = load_config(configs_dir() / "corrected.yaml")
+    hint = ("Hint: run the whole window from the carried state with model.sequence, score only its last "
+            "len(y_scored) outputs, then zero_grad, backward, clip, step, and return the loss with the "
+            "final state detached.")
+    try:
+        mine = stream_trainer.first_windows(cfg, 6, step=fn)
+    except NotImplementedError:
+        return CheckResult("04.3 window_step", NOT_DONE, "the stub still raises NotImplementedError; fill in the "
+                           "exercise and run this cell again.")
+    except RuntimeError as e:
+        if "second time" in str(e) or "already been freed" in str(e):
+            return CheckResult("04.3 window_step", FAILED, "backward reached into the previous window's graph: "
+                               "return the final state detached.")
+        return CheckResult("04.3 window_step", FAILED, f"your function raised RuntimeError: {e}. {hint}")
+    except Exception as e:
+        return CheckResult("04.3 window_step", FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
+    ref = stream_trainer.first_windows(cfg, 6)
+    c = cmp("window losses", mine["losses"], ref["losses"], atol=1e-6, rtol=0)
+    w = max(float((mine["state_dict"][k] - v).abs().max()) for k, v in ref["state_dict"].items())
+    if c["approx"] and w <= 1e-6:
+        return CheckResult("04.3 window_step", PASSED, f"the first 6 windows match the stream trainer: max |loss "
+                           f"difference| {c['maxdiff']:.3g}, max |weight difference| {w:.3g}.")
+    if not c["approx"]:
+        k = int(np.argmax(np.abs(mine["losses"] - ref["losses"]) > 1e-6))
+        why = (f"window {k}'s loss differs ({mine['losses'][k]:.6g} vs {ref['losses'][k]:.6g})"
+               + (": the first window already differs, so check which outputs you score." if k == 0 else
+                  ": the first windows agree, so check the update and the state you return."))
+    else:
+        why = f"the losses agree but the weights after 6 windows differ by up to {w:.3g}: check clip and step."
+    return CheckResult("04.3 window_step", FAILED, f"{why} {hint}")
+
+
+_TARGET_CASES = [  # (per-seed summaries, expected verdicts), worked out by hand
+    ([{"worst": 0.004, "ratio": 1.05}, {"worst": 0.006, "ratio": 1.10}], {"frequency": True, "ratio": True}),
+    ([{"worst": 0.004, "ratio": 1.05}, {"worst": 0.012, "ratio": 1.10}], {"frequency": False, "ratio": True}),
+    ([{"worst": 0.009, "ratio": 1.25}, {"worst": 0.002, "ratio": 0.90}], {"frequency": True, "ratio": False}),
+    ([{"worst": 0.010, "ratio": 1.20}], {"frequency": True, "ratio": True}),
+]
+
+
+@exercise
+def targets_on_worst_seed(fn) -> CheckResult:
+    """04.4: a verdict: the targets judged on the worst seed, not the average one."""
+    def comparisons(fn):
+        out = []
+        for runs_, want in _TARGET_CASES:
+            got = fn(runs_)
+            ok = isinstance(got, dict) and {k: bool(got.get(k)) for k in want} == want
+            out.append(_case(f"{runs_}", ok, f"for seeds {runs_} you said {got}, expected {want}"))
+        return out
+    hint = "Hint: take the largest worst-frequency error and the largest ratio over the seeds; ≤ is allowed."
+    return _with_detail(run_check("04.4 targets_on_worst_seed", fn, comparisons, hint), fn, comparisons, hint)
+
+
+@exercise
+def shifted_test(fn) -> CheckResult:
+    """05.3: the shifted-time test, against evaluate.shifted_metrics (what `eval --time-offset` writes)."""
+    def comparisons(fn):
+        from . import evaluate
+        from .config import load_config
+        from .paths import configs_dir
+        from .trainer import new_model
+        cfg = load_config(configs_dir() / "corrected.yaml")
+        model = new_model(cfg.replace(seed=7))
+        out = []
+        for t0, warmup in ((3.7, 1.0), (1.25, 0.5)):
+            ref = evaluate.shifted_metrics(model, cfg, t0, warmup)
+            got = fn(model, cfg, t0, warmup)
+            out.append(cmp(f"t0={t0} mse", got["mse"], ref["test_mse"], atol=1e-9, rtol=1e-7))
+            out.append(cmp(f"t0={t0} per frequency", [got["per_frequency"][k] for k in ("1", "3", "5", "7")],
+                           [ref["test_mse_per_frequency"][k] for k in ("1", "3", "5", "7")], atol=1e-9, rtol=1e-7))
+        return out
+    return run_check("05.3 shifted_test", fn, comparisons,
+                     "Hint: build the test split with its clock starting at t0, predict every stream from a "
+                     "zero state, and leave out the samples less than `warmup` seconds after t0.")
+
+
+_CLASSIFY_CASES = [((0.0012, 0.0011), "extracts"), ((0.0000, 0.92), "counts time"), ((0.50, 0.50), "learned nothing"),
+                   ((0.003, 0.006), "extracts"), ((0.01, 0.45), "counts time"), ((0.2, 0.1), "unclear")]
+
+
+@exercise
+def classify_model(fn) -> CheckResult:
+    """05.4: a verdict from two numbers: extracts, counts time, learned nothing, or unclear."""
+    def comparisons(fn):
+        return [_case(f"{u}, {s}", fn(u, s) == want, f"usual {u}, shifted {s}: you said {fn(u, s)!r}, expected {want!r}")
+                for (u, s), want in _CLASSIFY_CASES]
+    hint = ("Hint: first ask whether the usual test beats the baseline at all (well below 0.5); then whether "
+            "the shifted test stays as good. Use the thresholds stated above the exercise.")
+    return _with_detail(run_check("05.4 classify_model", fn, comparisons, hint), fn, comparisons, hint)

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: nbgrader,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -94,6 +94,52 @@ assert abs(loss_torch.mean() - loss_fused.mean()) < 0.02 * loss_torch.mean()
 # `tests/test_fused.py` pins the algorithm down exactly: in float64 the engines
 # agree to 1e-9 over 2,000 rows. From here on the long runs use the fused engine.
 #
+# ### Exercise 3.1 · The L=1 loop, in your own hands
+# An engine is nothing more than the report's training loop. Write it yourself:
+# `train_l1_rows(model, optimizer, X, y, max_norm)` trains on the rows of `X` in
+# order, one row per optimiser step, and returns the online loss of every row
+# (measured before that row's update). Start from a zero state and carry it from
+# row to row. Where exactly must the state be detached, and why there?
+# The self-check runs your loop on the first 2,000 rows of the report's run,
+# next to the reference engine from the same weights, and wants the same loss on
+# every row.
+
+# %%
+# Exercise 03.1
+def train_l1_rows(model, optimizer, X, y, max_norm):
+    """Online loss per row of L=1 training: step, loss, backward, clip, optimiser step, detach."""
+    # Hint: the model has initial_state, step and detach (notebook 02); torch.nn.utils has a norm clipper.
+    ### BEGIN SOLUTION
+    X = torch.as_tensor(X, dtype=torch.float32)
+    y = torch.as_tensor(y, dtype=torch.float32)
+    state = model.initial_state(1)                       # zeros once, at the start: never reset inside
+    losses = np.empty(len(X))
+    for i in range(len(X)):
+        pred, state = model.step(X[i:i + 1], state)
+        loss = ((pred - y[i:i + 1]) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        losses[i] = loss.item()
+        state = model.detach(state)                      # carry the values, cut the graph
+    return losses
+    ### END SOLUTION
+
+
+# %%
+check.l1_epoch(train_l1_rows)
+
+# %% [markdown]
+# Here is the loop the reference engine runs (`trainer.TorchEngine`), printed from
+# the helpers themselves. The compiled engine runs the same loop in numba. Find
+# the line where the state is carried and the line where it is detached: there
+# is no reset inside an epoch.
+
+# %%
+import inspect
+print(inspect.getsource(trainer.TorchEngine._train_rows))
+#
 # ## 1 · The reproduction
 # The report's run, seed 0, full size: 40,000 rows per epoch, five epochs. After
 # each epoch we also freeze the weights and score the train and test sets. That
@@ -146,15 +192,15 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# ### Exercise 3.1 · Block means from per-row losses
+# ### Exercise 3.2 · Block means from per-row losses
 # The trainer stores the online loss of every row. Write `block_means(losses, n_blocks)`
 # returning the mean loss of each frequency block.
 
 # %%
-# Exercise 03.1
+# Exercise 03.2
 def block_means(losses, n_blocks):
     """Mean of each of n_blocks equal, consecutive blocks of per-row losses."""
-    # Hint: reshape to (n_blocks, -1) and average along the rows of each block.
+    # Hint: the rows are frequency-major, so block b is one contiguous slice; numpy can view them side by side.
     ### BEGIN SOLUTION
     return np.asarray(losses, dtype=np.float64).reshape(n_blocks, -1).mean(axis=1)
     ### END SOLUTION
@@ -221,9 +267,76 @@ assert learned_nothing
 # **The control:** train the same model on rows whose S is set to zero. It cannot
 # see the signal at all. If its online loss traces the same curve, that curve
 # is not about the signal.
+#
+# You build this control yourself, in two pieces.
+#
+# ### Exercise 3.4 · The blind rows
+# Write `blind_rows(X)`: a copy of the rows with S zeroed and the one-hot kept.
+# The rows you were given must not change (the real run still needs them).
+
+# %%
+# Exercise 03.4
+def blind_rows(X):
+    """The rows with S (column 0) set to zero; the input is left untouched."""
+    # Hint: which column is S? Never write into the caller's array.
+    ### BEGIN SOLUTION
+    out = np.array(X, dtype=np.float32, copy=True)
+    out[:, 0] = 0.0
+    return out
+    ### END SOLUTION
+
+
+# %%
+check.blind_rows(blind_rows)
+
+# %% [markdown]
+# ### Exercise 3.5 · Frozen MSE
+# Write `frozen_mse(model, X, y)`: the weights stay fixed, the state starts at zero
+# and is carried through all rows in order, nothing is trained. This is how the
+# course scores what a model has *learned*.
+
+# %%
+# Exercise 03.5
+def frozen_mse(model, X, y):
+    """MSE of the frozen model over the rows in order, state carried from zeros, no updates."""
+    # Hint: no optimiser and no gradients here; everything else is the loop of Exercise 3.1.
+    ### BEGIN SOLUTION
+    X = torch.as_tensor(X, dtype=torch.float32)
+    state, preds = model.initial_state(1), []
+    with torch.no_grad():
+        for i in range(len(X)):
+            pred, state = model.step(X[i:i + 1], state)
+            preds.append(float(pred))
+    return float(np.mean((np.array(preds) - np.asarray(y, dtype=np.float64)) ** 2))
+    ### END SOLUTION
+
+
+# %%
+check.frozen_mse(frozen_mse)
+
+# %% [markdown]
+# Now run the control with your pieces: one epoch of the report's run on blind
+# rows (the fast engine does the training), then your frozen MSE on the blind
+# test rows. The course's own blind run, below, must give the same number.
+
+# %%
+try:
+    blind_model = FrequencyLSTM.seeded(v1.seed)
+    engine = trainer.make_engine("fused", blind_model, v1)
+    engine.reset_state()
+    engine.train_rows(blind_rows(train_ds.X), train_ds.y)
+    engine.sync_to_model()
+    my_blind_frozen = frozen_mse(blind_model, blind_rows(test_ds.X), test_ds.y)
+    print(f"your blind control, epoch 1: frozen test MSE {my_blind_frozen:.4f}")
+except NotImplementedError:
+    my_blind_frozen = None
+    print("Exercises 3.4 and 3.5 are not done yet, so this cell skips.")
 
 # %%
 blind = runs.cached_train(v1.replace(input_blind=True), eval_every_epoch=True, progress=PROGRESS)
+if my_blind_frozen is not None:
+    print(check.cmp_line(check.cmp("yours vs ours", my_blind_frozen, blind.frozen_test_mse[0], atol=1e-4)))
+    assert abs(my_blind_frozen - blind.frozen_test_mse[0]) < 1e-4, "your control should reproduce the course's"
 print(f"{'epoch':>5} {'real input':>11} {'S = 0 (blind)':>14} {'blind frozen test':>18}")
 for e in range(5):
     print(f"{e + 1:>5} {ours[e]:>11.4f} {blind.epoch_losses[e]:>14.4f} {blind.frozen_test_mse[e]:>18.4f}")
@@ -266,16 +379,16 @@ print(f"epoch 1, first 4,000 rows (f1 block): online loss {early:.4f}; frozen MS
 assert early < 0.05 and run.frozen_train_mse[0] > 0.49
 
 # %% [markdown]
-# ### Exercise 3.2 · A model-free chaser
+# ### Exercise 3.3 · A model-free chaser
 # The simplest chaser needs no weights at all: predict each row with the
 # *previous* row's target (and 0 for the first row). Write `last_target_mse(y)`
 # returning its online MSE over the rows in order.
 
 # %%
-# Exercise 03.2
+# Exercise 03.3
 def last_target_mse(y):
     """Online MSE of predicting y[r] with y[r-1] (0 for r = 0)."""
-    # Hint: compare y with a copy shifted by one place, with a 0 in front.
+    # Hint: what does the predictor know at row r? Write the prediction for every row first, then the error.
     ### BEGIN SOLUTION
     y = np.asarray(y, dtype=np.float64)
     prev = np.concatenate([[0.0], y[:-1]])
@@ -291,7 +404,7 @@ try:
     chaser = {f"{f:g} Hz": last_target_mse(train_ds.targets[k]) for k, f in enumerate(v1.data.frequencies)}
     print("online MSE of 'repeat the last target':", {k: f"{v:.5f}" for k, v in chaser.items()})
 except NotImplementedError:
-    print("Exercise 3.2 is not done yet, so this cell skips. Solve it above, then run this cell again.")
+    print("Exercise 3.3 is not done yet, so this cell skips. Solve it above, then run this cell again.")
 
 # %% [markdown]
 # "Repeat the last target" scores an online MSE near zero at every frequency, far
@@ -303,9 +416,29 @@ except NotImplementedError:
 # **Think!** Would shuffling the rows (which the report forbids) change the
 # online loss? Would it change the frozen MSE?
 #
+# <details class="answer"><summary>Click for an answer</summary>
+#
+# The online loss would rise towards 0.5: after a shuffle, neighbouring rows have
+# unrelated targets, so there is nothing slow to chase. The frozen MSE would stay
+# at about 0.5, as it is now, because S carries no information either way.
+# Shuffling would remove the illusion, not the problem.
+#
+# </details>
+#
 # **Think!** The chase works in the f1 block of epoch 1 but fails at 5 and 7 Hz.
 # The target moves further per row at higher frequencies. What does Adam's step
 # size, about the learning rate per weight, allow the output to move per row?
+#
+# <details class="answer"><summary>Click for an answer</summary>
+#
+# Adam moves each weight by about the learning rate per step, 1e-3 here, whatever
+# the gradient's size. Summed over the weights that feed the output, that lets
+# the output move by some hundredths per row. A 1 Hz target moves at most
+# 2π·1/1000 ≈ 0.006 per row, well within reach; a 7 Hz target moves up to 0.044,
+# at the edge of it, and the chase falls behind. A smaller learning rate would
+# chase worse, not learn better.
+#
+# </details>
 
 # %% [markdown]
 # ## 5 · "Learning rate too high?"
@@ -407,6 +540,17 @@ display(Markdown("\n".join(table)))
 # correct. How can a correct implementation of a specification still produce a
 # model that learns nothing? What should a diagnostic check *before* tuning any
 # hyperparameter?
+#
+# <details class="answer"><summary>Click for an answer</summary>
+#
+# When the specification itself asks for the impossible: here, noise that makes S
+# independent of the target at every sample. Code can be correct and the task
+# still unlearnable. Before tuning, check that the input carries the answer (a
+# spectrum, a correlation, the best linear filter), score the model frozen, and
+# run a blind control. Each of those takes minutes and would have ended the
+# learning-rate hunt before it began.
+#
+# </details>
 
 # %% [markdown]
 # ## Summary

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: nbgrader,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -55,7 +55,7 @@ import torch
 from IPython.display import Markdown, display
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse, LEARNABLE_PHASE_SCALE
-from freqlstm_helpers import check, paths, plotting, robustness, runs, spectrum, trainer
+from freqlstm_helpers import check, paths, plotting, robustness, runs, spectrum, stream_trainer, trainer
 from freqlstm_helpers.config import load_config
 
 plotting.use_course_style()
@@ -154,7 +154,7 @@ assert np.all(np.abs(full.frozen_test_mse - 0.5) < 0.01)
 # checking the data and the implementation. Where on that tree does this run land,
 # and which branch should have been taken first?
 #
-# <details><summary>Click for an answer</summary>
+# <details class="answer"><summary>Click for an answer</summary>
 #
 # Every epoch's online loss stays above 0.2 and the frozen error sits at 0.5, so
 # the run lands on the "debug" branch, the one the report's own tree sends a loss
@@ -262,7 +262,7 @@ check.early_stop_epoch(early_stop_epoch)
 # Exercise 04.2
 def tbptt_windows(n, k):
     """Consecutive (start, stop) windows of k steps covering range(n)."""
-    # Hint: starts are range(0, n, k); each window stops k later, but never past n.
+    # Hint: where does window j start? Where must the last one stop so that no step is lost or repeated?
     ### BEGIN SOLUTION
     return [(start, min(start + k, n)) for start in range(0, n, k)]
     ### END SOLUTION
@@ -270,6 +270,51 @@ def tbptt_windows(n, k):
 
 # %%
 check.tbptt_windows(tbptt_windows)
+
+# %% [markdown]
+# ### Exercise 4.3 · One truncated-BPTT window over the four streams
+# The heart of the stream trainer is one window. Write
+# `window_step(model, optimizer, x_win, y_scored, state, max_norm)`:
+# - `x_win` has shape (W, 4, 5): W samples of the four streams, run from the
+#   carried `state` (a pair (h, c), each (4, 64));
+# - only the last `len(y_scored)` outputs are scored (shape (len(y_scored), 4));
+# - one optimiser step on their mean squared error, gradients clipped to `max_norm`;
+# - return `(loss, new_state)`, with the final state detached for the next window.
+#
+# The self-check drives your function through the trainer's own bookkeeping for
+# the first six windows of `corrected.yaml` and compares every loss and, at the
+# end, every weight with the trainer's.
+
+# %%
+# Exercise 04.3
+def window_step(model, optimizer, x_win, y_scored, state, max_norm):
+    """One TBPTT window: run from the carried state, score the tail, one clipped step, detach."""
+    # Hint: model.sequence runs many steps at once (notebook 02); the scored outputs are the last ones.
+    ### BEGIN SOLUTION
+    out, new_state = model.sequence(x_win, state)
+    loss = ((out[len(x_win) - len(y_scored):] - y_scored) ** 2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item(), model.detach(new_state)
+    ### END SOLUTION
+
+
+# %%
+check.window_step(window_step)
+
+# %% [markdown]
+# The stream trainer runs exactly this. Here is its window and the loop that
+# drives it over the first windows of an epoch, printed from the helpers. Note
+# the one reset (`initial_state`, at the epoch's start) and the `saved` states:
+# with window 400 and a step every 200, each window starts from the state saved
+# 200 samples before its scored part, so consecutive windows overlap.
+
+# %%
+import inspect
+print(inspect.getsource(stream_trainer.window_step))
+print(inspect.getsource(stream_trainer.first_windows))
 
 # %% [markdown]
 # **Which window?** The assignment allows a *sliding input window* of L = 10 or 50
@@ -378,6 +423,27 @@ for seed, x in S.items():
     table.append(f"| {seed} | " + " | ".join(f"{x['per'][k]:.4f}" for k in ("1", "3", "5", "7"))
                  + f" | {x['test']:.4f} | {x['worst']:.4f} | {x['ratio']:.3f} | {x['epochs']} ({x['best']}) | {x['cpu']:.0f} |")
 display(Markdown("\n".join(table)))
+
+# %% [markdown]
+# ### Exercise 4.4 · A verdict on the worst seed
+# The targets are every frequency ≤ 0.01 on test, and test/train ≤ 1.2. Write
+# `targets_on_worst_seed(seeds)`: given one summary per seed, each a dict with
+# `"worst"` (that seed's worst per-frequency test MSE) and `"ratio"` (test/train),
+# return `{"frequency": bool, "ratio": bool}`, each target judged on the worst seed.
+
+# %%
+# Exercise 04.4
+def targets_on_worst_seed(seeds):
+    """{"frequency": ..., "ratio": ...}: does every seed, the worst included, meet each target?"""
+    # Hint: "the worst seed" is a different seed for each target.
+    ### BEGIN SOLUTION
+    return {"frequency": max(x["worst"] for x in seeds) <= 0.01,
+            "ratio": max(x["ratio"] for x in seeds) <= 1.2}
+    ### END SOLUTION
+
+
+# %%
+check.targets_on_worst_seed(targets_on_worst_seed)
 
 # %%
 worst_freq = max(x["worst"] for x in S.values())
@@ -509,7 +575,7 @@ assert no_init.metrics["test_mse"] > 10 * worst_freq, "without a gate-bias initi
 # **Think!** Three seeds on one machine is a small sample. What would you run
 # before you trusted "chrono is more robust than +2" on any CPU?
 #
-# <details><summary>Click for an answer</summary>
+# <details class="answer"><summary>Click for an answer</summary>
 #
 # More seeds, and the same seeds under other instruction sets, judged on the worst
 # run rather than the mean. `make robustness` does this for the shipped recipe:
@@ -523,7 +589,7 @@ assert no_init.metrics["test_mse"] > 10 * worst_freq, "without a gate-bias initi
 # the assignment's test. Train and test share the same time grid. Could a model
 # score well by counting samples instead of reading S? Notebook 05 tests exactly that.
 #
-# <details><summary>Click for an answer</summary>
+# <details class="answer"><summary>Click for an answer</summary>
 #
 # Yes. The targets are sin(2πft) on the same grid t = 0 … 9.999 s in train and
 # test, and every stream starts at t = 0 from a zero state. A model that ignores S

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -all
+#     cell_metadata_filter: nbgrader,-all
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
@@ -121,7 +121,7 @@ assert overall["corrected (phase_scale 0.1)"]["learned"] and overall["corrected 
 # Exercise 05.1
 def per_frequency_mse(pred, target, freqs):
     """{'1': mse, '3': mse, ...} from (K, N) predictions and targets."""
-    # Hint: row k belongs to freqs[k]; format the key with f"{f:g}".
+    # Hint: one row of the arrays per frequency; the keys are how the course prints Hz ('1', not '1.0').
     ### BEGIN SOLUTION
     err = (np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)) ** 2
     return {f"{f:g}": float(err[k].mean()) for k, f in enumerate(freqs)}
@@ -140,7 +140,7 @@ check.per_frequency_mse(per_frequency_mse)
 # Exercise 05.2
 def lagged_matrix(S, taps):
     """(len(S), taps) matrix of S delayed by 0..taps-1 samples, zero-padded."""
-    # Hint: pad taps-1 zeros in front of S, then column j is the padded signal shifted by j.
+    # Hint: row n needs S[n], S[n-1], ...; decide first what a sample before the start should be.
     ### BEGIN SOLUTION
     S = np.asarray(S, dtype=np.float64)
     padded = np.concatenate([np.zeros(taps - 1), S])
@@ -191,7 +191,7 @@ plt.show()
 # **Think!** Which frequency is hardest for the corrected model, and which for the
 # oracle? The oracle has a fixed one-second memory. The LSTM must learn its own.
 #
-# <details><summary>Click for an answer</summary>
+# <details class="answer"><summary>Click for an answer</summary>
 #
 # Read both off the table: the answer is a measurement, and for the LSTM it can
 # change with the seed (notebook 04's seed table shows by how much). The oracle's
@@ -306,6 +306,32 @@ display(Markdown(f"At phase_scale {BAND_SCALE}: LSTM/oracle test-MSE ratio {rati
 # Two controls. A **clock**: a model that outputs sin(2πf·n/fs) from its own step
 # count n and never looks at S. And an **input-blind** LSTM: the corrected recipe
 # trained with S = 0 everywhere, which could only learn to count time.
+#
+# ### Exercise 5.3 · The shifted-time test
+# Write `shifted_test(model, cfg, t0, warmup)`: build the test split (noise seed 2)
+# on a clock that starts at `t0` seconds, with the targets shifted to match; predict
+# it with the frozen model, each stream from a zero state; and score only samples at
+# least `warmup` seconds after the start. Return `{"mse": ..., "per_frequency":
+# {"1": ..., ...}}`. The check compares with `evaluate.shifted_metrics`, which is what
+# `python -m freqlstm_helpers eval --time-offset` writes to `metrics_offset.json`.
+
+# %%
+# Exercise 05.3
+def shifted_test(model, cfg, t0, warmup):
+    """Test MSE (overall and per frequency) on a clock starting at t0, the first `warmup` s unscored."""
+    # Hint: build_dataset takes a time_offset; evaluate.predict gives (K, N) frozen predictions; ds.t is the clock.
+    ### BEGIN SOLUTION
+    ds = build_dataset(cfg.data, split="test", time_offset=t0)
+    pred = evaluate.predict(model, cfg, ds)
+    keep = (ds.t - ds.t[0]) >= warmup - 1e-12
+    err = (pred[:, keep] - ds.targets[:, keep]) ** 2
+    return {"mse": float(err.mean()),
+            "per_frequency": {f"{f:g}": float(err[k].mean()) for k, f in enumerate(cfg.data.frequencies)}}
+    ### END SOLUTION
+
+
+# %%
+check.shifted_test(shifted_test)
 
 # %%
 T0, WARMUP = 3.7, 1.0
@@ -340,6 +366,47 @@ display(Markdown("\n".join(table)))
 assert corr_moved["test_mse"] < 0.02, "the corrected model reads S, so a shifted clock should not matter"
 assert clock_usual["mse"] < 1e-9 and clock_moved["mse"] > 0.3, "a pure time-counter aces the usual test and fails this one"
 assert blind_moved["test_mse"] > 0.3, "a model that cannot see S must fail the shifted test"
+
+# %% [markdown]
+# ### Exercise 5.4 · A verdict from two numbers
+# Write `classify_model(usual, shifted)` that turns a model's usual and shifted
+# test MSE into one of four verdicts, with these thresholds:
+# - `"learned nothing"`: the usual test MSE is above 0.4 (near the 0.5 baseline);
+# - `"extracts"`: both are below 0.05;
+# - `"counts time"`: the usual one is below 0.05 but the shifted one above 0.3;
+# - `"unclear"`: anything else.
+#
+# Then apply it to every row of the table above.
+
+# %%
+# Exercise 05.4
+def classify_model(usual, shifted):
+    """'extracts', 'counts time', 'learned nothing' or 'unclear'."""
+    # Hint: check the baseline case first; the order of your tests matters.
+    ### BEGIN SOLUTION
+    if usual > 0.4:
+        return "learned nothing"
+    if usual < 0.05 and shifted < 0.05:
+        return "extracts"
+    if usual < 0.05 and shifted > 0.3:
+        return "counts time"
+    return "unclear"
+    ### END SOLUTION
+
+
+# %%
+check.classify_model(classify_model)
+
+# %%
+try:
+    verdicts = {"corrected (phase_scale 0.1)": classify_model(corr_usual["test_mse"], corr_moved["test_mse"]),
+                "input-blind LSTM": classify_model(blind_usual["test_mse"], blind_moved["test_mse"]),
+                "clock": classify_model(clock_usual["mse"], clock_moved["mse"])}
+    print(verdicts)
+    assert verdicts == {"corrected (phase_scale 0.1)": "extracts", "input-blind LSTM": "learned nothing",
+                        "clock": "counts time"}
+except NotImplementedError:
+    print("Exercise 5.4 is not done yet, so this cell skips.")
 
 # %% [markdown]
 # The corrected model extracts just as well on the shifted clock: it reads S.

@@ -38,6 +38,11 @@
 # (`engine="fused"`, notebook 02's one-step update compiled with numba). Every run is
 # cached under `runs/`, so a re-run takes seconds. At full size from an empty cache
 # the notebook takes about two minutes on a laptop CPU.
+#
+# **The case:** [the diagnostic report in brief](../docs/the_case.md) ·
+# **Terms:** [glossary](../docs/glossary.md) ·
+# **Previous:** [02 · L=1 state mechanics](02_l1_state_mechanics.ipynb) ·
+# **Next:** [04 · the corrected 30-epoch run](04_corrected_30_epoch_run.ipynb)
 
 # %% [markdown]
 # ## Setup
@@ -466,6 +471,7 @@ any_lr_learns = any(r[4] for r in sweep_rows)
 print("verdict:", "some learning rate learns" if any_lr_learns else
       "no learning rate in the sweep gets the frozen test MSE below the baseline")
 
+# %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.6))
 for i, lr in enumerate(LRS):
     c = plotting.OKABE_ITO[i]
@@ -507,6 +513,9 @@ print(f"state checks passed: {sum(c.passed for c in state_results)} of {len(stat
 e1_spread = f"{curves[:, 0].min():.3f}–{curves[:, 0].max():.3f}"
 frozen_range = f"{min(frozen_train.min(), frozen_test.min()):.4f}–{max(frozen_train.max(), frozen_test.max()):.4f}"
 best_any_lr = min(r[3] for r in sweep_rows)
+max_corr = np.abs(spectrum.correlations(train_ds)).max()
+
+# %%
 hypotheses = [
     ("Learning rate too high", "root cause",
      f"best frozen test MSE over 4 LRs × 3 seeds: {best_any_lr:.3f} (baseline {BASELINE:.3f})",
@@ -521,8 +530,7 @@ hypotheses = [
      f"input-blind model's epoch-1 online loss differs by {gap:.3f}",
      "evidence void: a blind model scores the same epoch 1" if gap < 0.05 else "evidence stands"),
     ("Data correct", "all checks passed",
-     f"FFT peaks at 1/3/5/7 Hz present: {data_has_signal}; max abs corr(S, target) "
-     f"{np.abs(spectrum.correlations(train_ds)).max():.3f}",
+     f"FFT peaks at 1/3/5/7 Hz present: {data_has_signal}; max abs corr(S, target) {max_corr:.3f}",
      "rejected: the spec's noise leaves no signal" if not data_has_signal else "agreed"),
     ("Implementation correct", "all 9 state checks passed",
      f"{sum(c.passed for c in state_results)}/{len(state_results)} executable state checks pass",
@@ -531,6 +539,8 @@ hypotheses = [
      f"frozen test MSE < {BASELINE - 0.01:.2f} by epoch 5 under any LR: {any_lr_learns}",
      "rejected: no LR converges to anything" if not any_lr_learns else "agreed"),
 ]
+
+# %%
 table = ["| claim | the report says | evidence computed here | course verdict |", "|---|---|---|---|"]
 table += ["| " + " | ".join(row) + " |" for row in hypotheses]
 display(Markdown("\n".join(table)))

@@ -265,7 +265,7 @@ ax.axvline(1.0, color=plotting.GREY, lw=6, alpha=0.3, label="the spec (phase_sca
 ax.axvline(LEARNABLE_PHASE_SCALE, color=plotting.OKABE_ITO[2], lw=1, label="learnable profile (0.1)")
 ax.set(xlabel="phase_scale  (φ ~ U(0, phase_scale·2π), per sample)", ylabel="test MSE", yscale="log",
        title="What is learnable depends on the phase noise")
-ax.legend(fontsize=7, loc="upper left")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plotting.save(fig, "05_mse_vs_phase_noise")
 plt.show()
 assert oracle_curve[1.0] > 0.48 and oracle_curve[0.1] < 0.01

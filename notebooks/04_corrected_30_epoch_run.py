@@ -227,7 +227,7 @@ print(f"lowest frozen train MSE: epoch {by_frozen} (frozen test MSE {step1.froze
 # ends the run, or `None` if it never fires. An epoch improves only if it beats
 # the best so far by more than `min_delta`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 04.1
 def early_stop_epoch(history, patience, min_delta):
     """1-based epoch at which training stops, or None."""
@@ -245,8 +245,18 @@ def early_stop_epoch(history, patience, min_delta):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex04_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 04.1 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.early_stop_epoch(early_stop_epoch)
+### BEGIN HIDDEN TESTS
+import importlib
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).early_stop_epoch.result(early_stop_epoch)
+assert _r.passed, str(_r)
+for _h, _p, _d, _want in (([0.3, 0.3, 0.3], 1, 0.0, 2), ([0.5, 0.45, 0.449, 0.448, 0.2], 2, 0.01, 4),
+                          ([0.9, 0.8, 0.7, 0.6], 3, 0.05, None)):
+    assert early_stop_epoch(_h, _p, _d) == _want, f"hidden case {_h}, patience {_p}, min_delta {_d}: expected {_want}"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Step 3 · A regime that can learn a second of memory
@@ -261,7 +271,7 @@ check.early_stop_epoch(early_stop_epoch)
 # Write `tbptt_windows(n, k)` returning the `(start, stop)` pairs that split `n`
 # steps into consecutive windows of `k` (the last may be shorter).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_2_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 04.2
 def tbptt_windows(n, k):
     """Consecutive (start, stop) windows of k steps covering range(n)."""
@@ -271,8 +281,17 @@ def tbptt_windows(n, k):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex04_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 04.2 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.tbptt_windows(tbptt_windows)
+### BEGIN HIDDEN TESTS
+import importlib
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).tbptt_windows.result(tbptt_windows)
+assert _r.passed, str(_r)
+for _n, _k, _want in ((7, 7, [(0, 7)]), (9, 4, [(0, 4), (4, 8), (8, 9)]), (1, 5, [(0, 1)])):
+    assert [tuple(w) for w in tbptt_windows(_n, _k)] == _want, f"hidden case n={_n}, k={_k}: expected {_want}"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4.3 · One truncated-BPTT window over the four streams
@@ -288,7 +307,7 @@ check.tbptt_windows(tbptt_windows)
 # the first six windows of `corrected.yaml` and compares every loss and, at the
 # end, every weight with the trainer's.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_3_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 04.3
 def window_step(model, optimizer, x_win, y_scored, state, max_norm):
     """One TBPTT window: run from the carried state, score the tail, one clipped step, detach."""
@@ -304,8 +323,23 @@ def window_step(model, optimizer, x_win, y_scored, state, max_norm):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex04_3", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Test 04.3 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
 check.window_step(window_step)
+### BEGIN HIDDEN TESTS
+import importlib
+import numpy as _np
+import freqlstm_helpers.check as _check
+import freqlstm_helpers.stream_trainer as _st
+from freqlstm_helpers.config import load_config as _load
+from freqlstm_helpers.paths import configs_dir as _cd
+_r = importlib.reload(_check).window_step.result(window_step)
+assert _r.passed, str(_r)
+_st = importlib.reload(_st)  # the trainer's own window, even if the helpers were rebound
+_cfg = _load(_cd() / "corrected.yaml").with_overrides({"streams.window": 120, "streams.stride": 40, "seed": 5})
+_mine, _ref = _st.first_windows(_cfg, 5, step=window_step), _st.first_windows(_cfg, 5)
+assert _np.max(_np.abs(_mine["losses"] - _ref["losses"])) < 1e-6, "hidden case (window 120, stride 40, seed 5): losses differ"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # The stream trainer runs exactly this. Here is its window and the loop that
@@ -434,7 +468,7 @@ display(Markdown("\n".join(table)))
 # `"worst"` (that seed's worst per-frequency test MSE) and `"ratio"` (test/train),
 # return `{"frequency": bool, "ratio": bool}`, each target judged on the worst seed.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_4_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 04.4
 def targets_on_worst_seed(seeds):
     """{"frequency": ..., "ratio": ...}: does every seed, the worst included, meet each target?"""
@@ -445,8 +479,17 @@ def targets_on_worst_seed(seeds):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex04_4", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 04.4 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.targets_on_worst_seed(targets_on_worst_seed)
+### BEGIN HIDDEN TESTS
+import importlib
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).targets_on_worst_seed.result(targets_on_worst_seed)
+assert _r.passed, str(_r)
+_v = targets_on_worst_seed([{"worst": 0.0011, "ratio": 1.3}, {"worst": 0.02, "ratio": 1.0}, {"worst": 0.001, "ratio": 1.0}])
+assert bool(_v["frequency"]) is False and bool(_v["ratio"]) is False, "hidden case: both targets fail on some seed"
+### END HIDDEN TESTS
 
 # %%
 worst_freq = max(x["worst"] for x in S.values())

@@ -117,7 +117,7 @@ assert overall["corrected (phase_scale 0.1)"]["learned"] and overall["corrected 
 # Write `per_frequency_mse(pred, target, freqs)` returning a dict keyed by the
 # frequency in Hz as a string (`'1'`, `'3'`, ...), from (K, N) arrays.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 05.1
 def per_frequency_mse(pred, target, freqs):
     """{'1': mse, '3': mse, ...} from (K, N) predictions and targets."""
@@ -128,15 +128,25 @@ def per_frequency_mse(pred, target, freqs):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex05_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 05.1 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.per_frequency_mse(per_frequency_mse)
+### BEGIN HIDDEN TESTS
+import importlib
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).per_frequency_mse.result(per_frequency_mse)
+assert _r.passed, str(_r)
+_got = per_frequency_mse([[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 3.0]], (2.5, 11.0))
+assert set(_got) == {"2.5", "11"}, f"hidden case: keys {sorted(_got)}, expected ['11', '2.5']"
+assert abs(_got["2.5"] - 2.5) < 1e-12 and abs(_got["11"] - 4.5) < 1e-12, "hidden case: wrong values"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 5.2 · The oracle's design matrix
 # A causal FIR filter predicts y[n] = Σ_j w_j·S[n−j]. Write `lagged_matrix(S, taps)`
 # whose row n holds S[n], S[n−1], …, S[n−taps+1], with zeros before the start.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_2_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 05.2
 def lagged_matrix(S, taps):
     """(len(S), taps) matrix of S delayed by 0..taps-1 samples, zero-padded."""
@@ -149,8 +159,19 @@ def lagged_matrix(S, taps):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex05_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 05.2 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.lagged_matrix(lagged_matrix)
+### BEGIN HIDDEN TESTS
+import importlib
+import numpy as _np
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).lagged_matrix.result(lagged_matrix)
+assert _r.passed, str(_r)
+_S = [3.0, -1.0, 2.0, 5.0]
+_ref = [[_S[n - j] if n - j >= 0 else 0.0 for j in range(3)] for n in range(4)]
+assert _np.array_equal(_np.asarray(lagged_matrix(_np.array(_S), 3), float), _np.array(_ref)), "hidden case (4 samples, 3 taps)"
+### END HIDDEN TESTS
 
 # %%
 TAPS = baselines.DEFAULT_TAPS
@@ -315,7 +336,7 @@ display(Markdown(f"At phase_scale {BAND_SCALE}: LSTM/oracle test-MSE ratio {rati
 # {"1": ..., ...}}`. The check compares with `evaluate.shifted_metrics`, which is what
 # `python -m freqlstm_helpers eval --time-offset` writes to `metrics_offset.json`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_3_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 05.3
 def shifted_test(model, cfg, t0, warmup):
     """Test MSE (overall and per frequency) on a clock starting at t0, the first `warmup` s unscored."""
@@ -330,8 +351,25 @@ def shifted_test(model, cfg, t0, warmup):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex05_3", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Test 05.3 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
 check.shifted_test(shifted_test)
+### BEGIN HIDDEN TESTS
+import importlib
+import numpy as _np
+import freqlstm_helpers.check as _check
+import freqlstm_helpers.evaluate as _ev
+from freqlstm_helpers.config import load_config as _load
+from freqlstm_helpers.paths import configs_dir as _cd
+from freqlstm_helpers.trainer import new_model as _new
+_r = importlib.reload(_check).shifted_test.result(shifted_test)
+assert _r.passed, str(_r)
+_cfg = _load(_cd() / "corrected.yaml").replace(seed=11)
+_m = _new(_cfg)
+_ref = importlib.reload(_ev).shifted_metrics(_m, _cfg, 6.1, 0.3)
+_got = shifted_test(_m, _cfg, 6.1, 0.3)
+assert abs(_got["mse"] - _ref["test_mse"]) < 1e-9, "hidden case (t0 6.1 s, warm-up 0.3 s): wrong MSE"
+### END HIDDEN TESTS
 
 # %%
 T0, WARMUP = 3.7, 1.0
@@ -378,7 +416,7 @@ assert blind_moved["test_mse"] > 0.3, "a model that cannot see S must fail the s
 #
 # Then apply it to every row of the table above.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_4_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 05.4
 def classify_model(usual, shifted):
     """'extracts', 'counts time', 'learned nothing' or 'unclear'."""
@@ -394,8 +432,18 @@ def classify_model(usual, shifted):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex05_4", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 05.4 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
 check.classify_model(classify_model)
+### BEGIN HIDDEN TESTS
+import importlib
+import freqlstm_helpers.check as _check
+_r = importlib.reload(_check).classify_model.result(classify_model)
+assert _r.passed, str(_r)
+for (_u, _s), _want in (((0.02, 0.01), "extracts"), ((0.0, 0.5), "counts time"), ((0.45, 0.0), "learned nothing"),
+                        ((0.04, 0.1), "unclear")):
+    assert classify_model(_u, _s) == _want, f"hidden case usual {_u}, shifted {_s}: expected {_want!r}"
+### END HIDDEN TESTS
 
 # %%
 try:
@@ -435,7 +483,6 @@ fm_pred, _ = trainer.frozen_predict(r.checkpoint_model, rows_in)
 fm_err = (fm_pred - test.y) ** 2
 
 # %%
-
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 3.6))
 for k, f in enumerate(test.config.frequencies):
     a1.plot(test.t, roll((pred[k] - test.targets[k]) ** 2), color=plotting.freq_color(f), lw=1, label=f"{f:g} Hz")
@@ -448,6 +495,8 @@ a2.set(xlabel="row / 10,000 (blocks f1 | f2 | f3 | f4)", ylabel="squared error (
        title="Frequency-major rows, state carried across blocks")
 plotting.save(fig, "05_error_over_time")
 plt.show()
+
+# %%
 startup = float(np.mean((pred[:, :500] - test.targets[:, :500]) ** 2))
 settled = float(np.mean((pred[:, 1000:] - test.targets[:, 1000:]) ** 2))
 after_boundary = float(np.mean([fm_err[b * test.n_samples: b * test.n_samples + 300].mean() for b in (1, 2, 3)]))
@@ -460,8 +509,6 @@ print(f"frequency-major rows: first 0.3 s after each block boundary {after_bound
       f"overall {fm_err.mean():.4f} (per-stream evaluation: {per_stream:.4f})")
 assert after_boundary > 3 * per_stream, "a carried state from the previous block should cost accuracy"
 
-# %% [markdown]
-#
 # %%
 display(Markdown(
     f"In this run the first half-second of each stream has an error {startup / settled:.1f} times the error "

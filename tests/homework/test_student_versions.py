@@ -16,7 +16,8 @@ from tests.homework.conftest import NB_DIR
 
 NOTEBOOKS = sorted(NB_DIR.glob("0*.ipynb"))
 # Notebooks converted to nbgrader so far; a later one joins by getting the metadata (INSTRUCTORS.md).
-MUST_BE_GRADED = {"01_signals_and_fft", "02_l1_state_mechanics"}
+MUST_BE_GRADED = {p.stem for p in NOTEBOOKS}  # every notebook's exercises carry nbgrader metadata
+AUTOGRADED_IN_TEST_GRADE = {"01_signals_and_fft", "02_l1_state_mechanics"}
 CHECK_CALL = re.compile(r"^check\.(\w+)\((\w+)\)", re.M)
 EXERCISE = re.compile(r"^#\s*Exercise\s+(\d\d)\.(\d+)\s*$", re.M)
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -66,7 +67,7 @@ def test_exercise_is_followed_by_its_self_check(path, ex, i, nxt):
         f"{path.name} exercise {ex}: the next code cell must call check.<name>(<function>)"
 
 
-def test_notebooks_01_and_02_are_graded():
+def test_every_notebook_is_graded():
     graded = {p.stem for p in NOTEBOOKS if homework.is_graded(load(p))}
     assert MUST_BE_GRADED <= graded, f"graded notebooks: {sorted(graded)}"
 
@@ -185,15 +186,13 @@ def test_self_check_tells_stub_from_solution(path, ex, i, nxt, course, capsys):
     assert capsys.readouterr().out.strip() == str(res_stub), "the check prints its verdict, then raises"
 
 
-UNGRADED = [p for p in NOTEBOOKS if not homework.is_graded(load(p))]
+# 01 and 02 get this test on the autograded untouched submission, in test_grade.py.
+NOT_AUTOGRADED_THERE = [p for p in NOTEBOOKS if p.stem not in AUTOGRADED_IN_TEST_GRADE]
 
 
-@pytest.mark.parametrize("path", UNGRADED, ids=lambda p: p.stem)
-def test_not_yet_graded_student_notebook_executes(path, course):
-    """Executed with errors allowed: the only errors are the self-checks' CheckFailed, each after NOT DONE.
-
-    (Graded notebooks get the same test on the autograded untouched submission, in test_grade.py.)
-    """
+@pytest.mark.parametrize("path", NOT_AUTOGRADED_THERE, ids=lambda p: p.stem)
+def test_student_notebook_executes_with_every_stub_in_place(path, course):
+    """Executed with errors allowed: the only errors are the self-checks' CheckFailed, each after NOT DONE."""
     _, student, _ = course
     nb = load(student / path.name)
     NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,

@@ -106,13 +106,16 @@ def run_profile(profile: str, seeds, *, config: str = CORRECTED, v1_seeds=()) ->
     return {"env": PROFILES[profile], **out}
 
 
-def cached_profile_run(profile: str, seed: int, config: str = CORRECTED) -> dict:
-    """One corrected run under `profile`, cached in runs/profiles/ (keyed by config hash, profile, seed)."""
+def cached_profile_run(profile: str, seed: int, config: str = CORRECTED, refresh: bool = False) -> dict:
+    """One corrected run under `profile`, cached in runs/profiles/ (keyed by config hash, profile, seed).
+
+    refresh=True always trains (and replaces the cached record): the test uses it, notebook 04 reads it.
+    """
     from .config import load_config
     from .runs import atomic_write_json, config_hash
     cfg = load_config(config_path(config)).replace(seed=seed)
     path = paths.runs_dir() / "profiles" / f"{cfg.name}-{config_hash(cfg)}-{profile}-seed{seed}.json"
-    if path.is_file():
+    if path.is_file() and not refresh:
         return json.loads(path.read_text())
     out = run_profile(profile, [seed], config=config)
     rec = {"profile": profile, "env": out["env"], "machine": out["machine"], **out["runs"][0]}

@@ -13,13 +13,14 @@ export FREQLSTM_HEADLESS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup course test bench lab sync student grade clean
+.PHONY: help setup course test bench lab sync student grade site clean
 
 help:
 	@echo "make course   execute every notebook in order, in place (figures/ gets the key plots)"
 	@echo "make test     unit tests + nbval over every notebook + .py/.ipynb drift check"
 	@echo "make bench    seconds per L=1 epoch: plain nn.LSTM loop vs reference trainer vs fused engine"
 	@echo "make lab      open JupyterLab on the course"
+	@echo "make site     build the course website from the executed notebooks into build/site/ (executes nothing)"
 	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
 	@echo "make student  write student notebooks (solutions stripped) to build/student/"
 	@echo "make grade    grade a folder of submissions: make grade SUBMISSIONS=dir"
@@ -65,6 +66,12 @@ student: $(STAMP)
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(PY) -m freqlstm_helpers.homework grade $(SUBMISSIONS) --out grades.csv
+
+# The website: Sphinx + MyST-NB + sphinx-book-theme (configuration in site/conf.py). It shows
+# the outputs committed by `make course` and never executes a notebook; it runs offline.
+site: $(STAMP)
+	$(VENV)/bin/sphinx-build -b html -c site -d build/.site-doctrees -q . build/site
+	@echo "site: build/site/index.html  (serve it: $(PY) -m http.server -d build/site -b 127.0.0.1 8000)"
 
 clean:
 	rm -rf build runs .pytest_cache

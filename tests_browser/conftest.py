@@ -172,3 +172,13 @@ def lab(tmp_path_factory):
 def pytest_collection_modifyitems(session, config, items):
     # The static site first (seconds), then JupyterLab (minutes).
     items.sort(key=lambda item: 0 if item.path.name == "test_site.py" else 1)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI a skipped browser test is a failure: this suite never passes by skipping.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes") and skipped and exitstatus == 0:
+        if reporter:
+            reporter.write_line(f"CI: {skipped} browser tests were skipped; that is a failure here", red=True)
+        session.exitstatus = 1

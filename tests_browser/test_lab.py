@@ -141,6 +141,10 @@ def control(box, kind: str, label: str):
     return c
 
 
+def test_the_course_notebooks_are_there():
+    assert [n[:3] for n in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"], NOTEBOOKS
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_all_cells_in_jupyterlab(name, lab, lab_page, artifacts):
     page = lab_page

@@ -9,28 +9,20 @@ figures. Screenshots go to build/browser/.
 from __future__ import annotations
 
 import re
+import runpy
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests_browser.conftest import SITE
+from tests_browser.conftest import ROOT, SITE
 
 VIEWPORT = {"width": 1280, "height": 900}
 
-# Course order, as the sidebar and the "next" buttons must give it.
-COURSE_ORDER = [
-    "README.html",
-    "docs/the_case.html",
-    "notebooks/01_signals_and_fft.html",
-    "notebooks/02_l1_state_mechanics.html",
-    "notebooks/03_divergence_at_lr_1e-3.html",
-    "notebooks/04_corrected_30_epoch_run.html",
-    "notebooks/05_per_frequency_evaluation.html",
-    "docs/glossary.html",
-    "INSTRUCTORS.html",
-]
+# Course order, as the sidebar and the "next" buttons must give it: site/conf.py's.
+CONF = runpy.run_path(str(ROOT / "site" / "conf.py"))
+COURSE_ORDER = [f"{CONF['root_doc']}.html"] + [f"{d}.html" for d in CONF["COURSE"] + CONF["REFERENCE"]]
 NOTEBOOK_PAGES = [p for p in COURSE_ORDER if p.startswith("notebooks/")]
 PAGES_WITH_MATH = ["notebooks/01_signals_and_fft.html", "notebooks/02_l1_state_mechanics.html"]
 

@@ -77,6 +77,7 @@ site: $(STAMP)
 # Headless Chromium (FREQLSTM_CHROMIUM, else a system chromium, else Playwright's own) drives
 # the built site and a live JupyterLab. Not part of `make test`.
 test-browser: site
+	@$(PY) -m tests_browser.chromium >/dev/null
 	$(PY) -m pytest tests_browser -p no:cacheprovider --durations=10; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
 

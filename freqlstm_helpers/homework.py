@@ -246,10 +246,7 @@ def collect(submissions: Path, course: Path, graded: list[str]) -> tuple[list[st
     students, skipped = [], []
     for sdir in sorted(p for p in Path(submissions).iterdir() if p.is_dir()):
         students.append(sdir.name)
-        for nb in sorted(sdir.glob(NOTEBOOK_GLOB)):
-            if nb.stem not in graded:
-                skipped.append(f"{sdir.name}/{nb.name}")
-                continue
+        skipped += [f"{sdir.name}/{nb.name}" for nb in sorted(sdir.glob(NOTEBOOK_GLOB)) if nb.stem not in graded]
         for stem in graded:
             dest = course / "submitted" / sdir.name / stem
             shutil.rmtree(dest, ignore_errors=True)  # a re-run grades what is in SUBMISSIONS now

@@ -16,6 +16,7 @@ importing this module gives no solution away.
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,12 +82,10 @@ def cmp_line(c: dict) -> str:
 
 
 def _to_numpy(x):
-    try:
-        import torch
-        if isinstance(x, torch.Tensor):
-            return x.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
+    # A tensor can only exist once torch is imported: don't pay torch's import (seconds) for numpy answers.
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
     return x
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
 import shutil
 import subprocess
@@ -137,7 +136,15 @@ def course_notebooks(notebooks_dir: Path) -> list[Path]:
 CONFIG = '''\
 # nbgrader configuration of the FreqLSTM course folder. Written by
 # `python -m freqlstm_helpers.homework`; run nbgrader commands from this folder.
+import os, sys  # noqa: E401
 c = get_config()  # noqa: F821
+# Kernels that nbgrader starts (autograde, or the formgrader's server) inherit these: headless widgets,
+# this course's configs/ and runs/, figures kept out of the course's figures/, and `alembic`, which
+# nbgrader runs from PATH to check the gradebook, found next to this Python.
+os.environ.setdefault("FREQLSTM_HEADLESS", "1")
+os.environ.setdefault("FREQLSTM_HOME", {home!r})
+os.environ.setdefault("FREQLSTM_FIGURES", {figures!r})
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.db_url = "sqlite:///" + {db!r}
 # "Think!" answers (<details class="answer"> blocks) and execution metadata leave the student version too.
@@ -155,20 +162,15 @@ c.Execute.timeout = {timeout}
 def write_config(course: Path, timeout: int = 600) -> Path:
     course.mkdir(parents=True, exist_ok=True)
     cfg = course / "nbgrader_config.py"
-    cfg.write_text(CONFIG.format(course_id=COURSE_ID, db=str((course / "gradebook.db").resolve()), timeout=timeout))
+    cfg.write_text(CONFIG.format(course_id=COURSE_ID, db=str((course / "gradebook.db").resolve()), timeout=timeout,
+                                 home=str(repo_root()), figures=str((course / "figures").resolve())))
     return cfg
 
 
 def nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course folder (its config is read from there)."""
-    env = dict(os.environ)
-    # nbgrader runs `alembic` from PATH to check the gradebook's schema: put this Python's bin/ first.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.setdefault("FREQLSTM_HEADLESS", "1")
-    env.setdefault("FREQLSTM_HOME", str(repo_root()))              # configs/ and runs/ of this course
-    env.setdefault("FREQLSTM_FIGURES", str((course / "figures").resolve()))  # never overwrite figures/
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    proc = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "nbgrader", *args]  # the environment is set by nbgrader_config.py
+    proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True)
     log = course / "nbgrader.log"
     with open(log, "a") as fh:
         fh.write(f"$ nbgrader {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
@@ -246,10 +248,7 @@ def collect(submissions: Path, course: Path, graded: list[str]) -> tuple[list[st
     students, skipped = [], []
     for sdir in sorted(p for p in Path(submissions).iterdir() if p.is_dir()):
         students.append(sdir.name)
-        for nb in sorted(sdir.glob(NOTEBOOK_GLOB)):
-            if nb.stem not in graded:
-                skipped.append(f"{sdir.name}/{nb.name}")
-                continue
+        skipped += [f"{sdir.name}/{nb.name}" for nb in sorted(sdir.glob(NOTEBOOK_GLOB)) if nb.stem not in graded]
         for stem in graded:
             dest = course / "submitted" / sdir.name / stem
             shutil.rmtree(dest, ignore_errors=True)  # a re-run grades what is in SUBMISSIONS now

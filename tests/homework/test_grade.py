@@ -6,7 +6,9 @@ Notebook 01 (about 5 s to execute) carries every kind of submission; notebook 02
 (locked cells restored from the gradebook, deleted test cells put back, hidden tests that
 reload the check module) are the same for every graded notebook.
 """
+import contextlib
 import csv
+import io
 import shutil
 
 import nbformat
@@ -40,11 +42,13 @@ def graded(course, tmp_path_factory):
     # a notebook without nbgrader metadata yet is skipped, not graded
     shutil.copyfile(NB_DIR / "03_divergence_at_lr_1e-3.ipynb", subs / "solved" / "03_divergence_at_lr_1e-3.ipynb")
     out = subs.parent / "grades.csv"
-    assert homework.main(["--course", str(course_dir), "--notebooks", str(NB_DIR),
-                          "grade", str(subs), "--out", str(out)]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert homework.main(["--course", str(course_dir), "--notebooks", str(NB_DIR),
+                              "grade", str(subs), "--out", str(out)]) == 0
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    return course_dir, rows
+    return course_dir, rows, printed.getvalue()
 
 
 def points(rows, student, notebook):
@@ -54,7 +58,7 @@ def points(rows, student, notebook):
 
 
 def test_csv_has_one_row_per_student_and_exercise(graded):
-    _, rows = graded
+    _, rows, _ = graded
     assert list(rows[0]) == ["student", "notebook", "exercise", "points", "max_points"]
     students = {k for kinds in SUBMITS.values() for k in kinds}
     expected = {(s, NB01, e) for s in students for e in ("ex01_1", "ex01_2", "ex01_3")} | \
@@ -90,7 +94,7 @@ def test_a_partly_solved_submission_gets_the_points_of_its_solved_exercises(grad
 def test_the_gradebook_is_nbgrader_sqlite_and_agrees_with_the_csv(graded):
     from nbgrader.api import Gradebook
 
-    course_dir, rows = graded
+    course_dir, rows, _ = graded
     db = course_dir / "gradebook.db"
     assert db.read_bytes()[:16] == b"SQLite format 3\x00"
     with Gradebook(f"sqlite:///{db}", homework.COURSE_ID) as gb:
@@ -105,7 +109,7 @@ def test_the_gradebook_is_nbgrader_sqlite_and_agrees_with_the_csv(graded):
 @pytest.mark.parametrize("notebook", [NB01, NB02])
 def test_the_untouched_version_runs_to_the_end_failing_only_in_its_test_cells(graded, notebook):
     """The student version as handed out executes top to bottom; each test cell prints NOT DONE and raises."""
-    course_dir, _ = graded
+    course_dir, _, _ = graded
     nb = nbformat.read(course_dir / "autograded" / "untouched" / notebook / f"{notebook}.ipynb", as_version=4)
     ids = {c.source.split("Exercise ", 1)[1].split()[0] for c in nb.cells
            if c.metadata.get("nbgrader", {}).get("solution")}
@@ -113,7 +117,7 @@ def test_the_untouched_version_runs_to_the_end_failing_only_in_its_test_cells(gr
 
 
 def test_hidden_tests_and_locked_cells_are_restored_for_grading(graded):
-    course_dir, _ = graded
+    course_dir, _, _ = graded
     nb = nbformat.read(course_dir / "autograded" / "passed" / NB01 / f"{NB01}.ipynb", as_version=4)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(tests) == 3 and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
@@ -122,7 +126,7 @@ def test_hidden_tests_and_locked_cells_are_restored_for_grading(graded):
 
 
 def test_feedback_is_html_per_student(graded):
-    course_dir, _ = graded
+    course_dir, _, _ = graded
     assert homework.main(["--course", str(course_dir), "feedback"]) == 0
     for kind in SUBMITS[NB01]:
         html = (course_dir / "feedback" / kind / NB01 / f"{NB01}.html").read_text()
@@ -134,3 +138,9 @@ def test_feedback_is_html_per_student(graded):
 def test_grade_refuses_a_missing_folder(tmp_path, capsys):
     assert homework.main(["--course", str(tmp_path / "c"), "grade", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_notebook_without_nbgrader_metadata_is_skipped_not_graded(graded):
+    _, rows, printed = graded
+    assert "skipped solved/03_divergence_at_lr_1e-3.ipynb: not yet graded" in printed
+    assert not [r for r in rows if r["notebook"].startswith("03")]

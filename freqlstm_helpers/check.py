@@ -258,7 +258,7 @@ def block_means(fn) -> CheckResult:
 
 @exercise
 def last_target_mse(fn) -> CheckResult:
-    """03.3: the online MSE of a predictor that answers each row with the previous row's target."""
+    """03.5: the online MSE of a predictor that answers each row with the previous row's target."""
     def comparisons(fn):
         out = []
         for f in (1.0, 7.0):
@@ -270,7 +270,7 @@ def last_target_mse(fn) -> CheckResult:
                 prev = v
             out.append(cmp(f"{f:g} Hz", fn(y), total / len(y), atol=1e-12))
         return out
-    return run_check("03.3 last_target_mse", fn, comparisons,
+    return run_check("03.5 last_target_mse", fn, comparisons,
                      "Hint: the prediction for row r is y[r-1] (and 0 for the first row); "
                      "average the squared errors over all rows.")
 
@@ -460,7 +460,7 @@ def l1_epoch(fn) -> CheckResult:
 
 @exercise
 def blind_rows(fn) -> CheckResult:
-    """03.4: the input-blind rows: S zeroed, the one-hot kept, the original rows untouched."""
+    """03.3: the input-blind rows: S zeroed, the one-hot kept, the original rows untouched."""
     def comparisons(fn):
         rng = np.random.default_rng(34)
         X = rng.normal(size=(12, 5)).astype(np.float32)
@@ -470,14 +470,14 @@ def blind_rows(fn) -> CheckResult:
         want[:, 0] = 0.0
         return [cmp("blind rows", got, want, atol=0), _case("input untouched", np.array_equal(X, before),
                                                             "your function changed the rows it was given")]
-    return _with_detail(run_check("03.4 blind_rows", fn, comparisons,
+    return _with_detail(run_check("03.3 blind_rows", fn, comparisons,
                                   "Hint: work on a copy; column 0 is S, columns 1-4 are the one-hot."),
                         fn, comparisons, "Hint: work on a copy; only column 0 (S) changes.")
 
 
 @exercise
 def frozen_mse(fn) -> CheckResult:
-    """03.5: frozen MSE: weights fixed, state carried from zeros through all rows, no gradients."""
+    """03.4: frozen MSE: weights fixed, state carried from zeros through all rows, no gradients."""
     def comparisons(fn):
         import torch
         from .model import FrequencyLSTM
@@ -497,7 +497,7 @@ def frozen_mse(fn) -> CheckResult:
         return out
     hint = ("Hint: under torch.no_grad(), step through every row from a zero state, carrying the state "
             "(no reset, no update), collect the predictions, then average the squared errors.")
-    return _with_detail(run_check("03.5 frozen_mse", fn, comparisons, hint), fn, comparisons, hint)
+    return _with_detail(run_check("03.4 frozen_mse", fn, comparisons, hint), fn, comparisons, hint)
 
 
 @exercise

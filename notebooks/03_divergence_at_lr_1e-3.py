@@ -80,7 +80,7 @@ print(v1.name, "| LR", v1.optimizer.learning_rate, "| epochs", v1.training.num_e
 def first_rows(engine_name, n=2000):
     eng = trainer.make_engine(engine_name, FrequencyLSTM.seeded(0), v1)
     eng.reset_state()
-    return eng.train_rows(train_ds.[:n], train_ds.y[:n])[0].astype(np.float64)
+    return eng.train_rows(train_ds.X[:n], train_ds.y[:n])[0].astype(np.float64)
 
 loss_torch, loss_fused = first_rows("torch"), first_rows("fused")
 gap = np.abs(loss_torch - loss_fused)
@@ -101,7 +101,7 @@ assert abs(loss_torch.mean() - loss_fused.mean()) < 0.02 * loss_torch.mean()
 #
 # ### Exercise 3.1 · The L=1 loop, in your own hands
 # An engine is nothing more than the report's training loop. Write it yourself:
-# `train_l1_rows(model, optimizer, , y, max_norm)` trains on the rows of `` in
+# `train_l1_rows(model, optimizer, X, y, max_norm)` trains on the rows of `X` in
 # order, one row per optimiser step, and returns the online loss of every row
 # (measured before that row's update). Start from a zero state and carry it from
 # row to row. Where exactly must the state be detached, and why there?
@@ -111,16 +111,16 @@ assert abs(loss_torch.mean() - loss_fused.mean()) < 0.02 * loss_torch.mean()
 
 # %% nbgrader={"grade": false, "grade_id": "ex03_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 03.1
-def train_l1_rows(model, optimizer, , y, max_norm):
+def train_l1_rows(model, optimizer, X, y, max_norm):
     """Online loss per row of L=1 training: step, loss, backward, clip, optimiser step, detach."""
     # Hint: the model has initial_state, step and detach (notebook 02); torch.nn.utils has a norm clipper.
     ### BEGIN SOLUTION
-     = torch.as_tensor(, dtype=torch.float32)
+    X = torch.as_tensor(X, dtype=torch.float32)
     y = torch.as_tensor(y, dtype=torch.float32)
     state = model.initial_state(1)                       # zeros once, at the start: never reset inside
-    losses = np.empty(len())
-    for i in range(len()):
-        pred, state = model.step([i:i + 1], state)
+    losses = np.empty(len(X))
+    for i in range(len(X)):
+        pred, state = model.step(X[i:i + 1], state)
         loss = ((pred - y[i:i + 1]) ** 2).mean()
         optimizer.zero_grad()
         loss.backward()
@@ -147,10 +147,10 @@ from freqlstm_helpers.trainer import TorchEngine as _TE
 _r = importlib.reload(_check).l1_epoch.result(train_l1_rows)  # the real check, even if check.* was rebound
 assert _r.passed, str(_r)
 _ds = _bd(_SC(phase_scale=0.1), split="train")  # other rows (the 3 Hz block, informative data), other seed
-_, _y = _ds.[10_000:10_300], _ds.y[10_000:10_300]
-_ref = _TE(_M.seeded(3), _TC()).train_rows(_, _y)[0]
+_X, _y = _ds.X[10_000:10_300], _ds.y[10_000:10_300]
+_ref = _TE(_M.seeded(3), _TC()).train_rows(_X, _y)[0]
 _m = _M.seeded(3)
-_got = _np.asarray(train_l1_rows(_m, _torch.optim.Adam(_m.parameters(), lr=1e-3, fused=True), _, _y, 1.0), float)
+_got = _np.asarray(train_l1_rows(_m, _torch.optim.Adam(_m.parameters(), lr=1e-3, fused=True), _X, _y, 1.0), float)
 assert _got.shape == (300,), f"hidden case: {_got.shape} losses for 300 rows"
 assert _np.max(_np.abs(_got - _ref)) < 1e-6, "hidden case (seed 3, 300 rows at 3 Hz): the losses differ from the reference loop"
 ### END HIDDEN TESTS
@@ -308,16 +308,16 @@ assert learned_nothing
 # You build this control yourself, in two pieces.
 #
 # ### Exercise 3.3 · The blind rows
-# Write `blind_rows()`: a copy of the rows with S zeroed and the one-hot kept.
+# Write `blind_rows(X)`: a copy of the rows with S zeroed and the one-hot kept.
 # The rows you were given must not change (the real run still needs them).
 
 # %% nbgrader={"grade": false, "grade_id": "ex03_3_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 03.3
-def blind_rows():
+def blind_rows(X):
     """The rows with S (column 0) set to zero; the input is left untouched."""
     # Hint: which column is S? Never write into the caller's array.
     ### BEGIN SOLUTION
-    out = np.array(, dtype=np.float32, copy=True)
+    out = np.array(X, dtype=np.float32, copy=True)
     out[:, 0] = 0.0
     return out
     ### END SOLUTION
@@ -332,30 +332,30 @@ import numpy as _np
 import freqlstm_helpers.check as _check
 _r = importlib.reload(_check).blind_rows.result(blind_rows)
 assert _r.passed, str(_r)
-_ = _np.arange(21, dtype=_np.float32).reshape(3, 7) + 1.0  # other width: S is still column 0
-_keep = _.copy()
-_got = _np.asarray(blind_rows(_))
-assert _np.array_equal(_, _keep), "hidden case: the rows you were given changed"
+_X = _np.arange(21, dtype=_np.float32).reshape(3, 7) + 1.0  # other width: S is still column 0
+_keep = _X.copy()
+_got = _np.asarray(blind_rows(_X))
+assert _np.array_equal(_X, _keep), "hidden case: the rows you were given changed"
 assert _np.all(_got[:, 0] == 0) and _np.array_equal(_got[:, 1:], _keep[:, 1:]), "hidden case (3 x 7 rows): wrong rows"
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 3.4 · Frozen MSE
-# Write `frozen_mse(model, , y)`: the weights stay fixed, the state starts at zero
+# Write `frozen_mse(model, X, y)`: the weights stay fixed, the state starts at zero
 # and is carried through all rows in order, nothing is trained. This is how the
 # course scores what a model has *learned*.
 
 # %% nbgrader={"grade": false, "grade_id": "ex03_4_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 03.4
-def frozen_mse(model, , y):
+def frozen_mse(model, X, y):
     """MSE of the frozen model over the rows in order, state carried from zeros, no updates."""
     # Hint: no optimiser and no gradients here; everything else is the loop of Exercise 3.1.
     ### BEGIN SOLUTION
-     = torch.as_tensor(, dtype=torch.float32)
+    X = torch.as_tensor(X, dtype=torch.float32)
     state, preds = model.initial_state(1), []
     with torch.no_grad():
-        for i in range(len()):
-            pred, state = model.step([i:i + 1], state)
+        for i in range(len(X)):
+            pred, state = model.step(X[i:i + 1], state)
             preds.append(float(pred))
     return float(np.mean((np.array(preds) - np.asarray(y, dtype=np.float64)) ** 2))
     ### END SOLUTION
@@ -373,16 +373,16 @@ from freqlstm_helpers.model import FrequencyLSTM as _M
 _r = importlib.reload(_check).frozen_mse.result(frozen_mse)
 assert _r.passed, str(_r)
 _g = _np.random.default_rng(3501)
-_, _y = _g.normal(size=(150, 5)).astype(_np.float32), _g.normal(size=150)
+_X, _y = _g.normal(size=(150, 5)).astype(_np.float32), _g.normal(size=150)
 _m = _M.seeded(9)
 with _torch.no_grad():  # the reference, built here: one LSTMCell step per row, state carried from zeros
     _h = _c = _torch.zeros(1, 64)
     _p = []
-    for _row in _torch.as_tensor(_):
+    for _row in _torch.as_tensor(_X):
         _h, _c = _m.cell(_row[None], (_h, _c))
         _p.append(float(_m.head(_h)))
 _ref = float(_np.mean((_np.array(_p) - _y) ** 2))
-assert abs(float(frozen_mse(_m, _, _y)) - _ref) < 1e-5, "hidden case (seed 9, 150 random rows): wrong frozen MSE"
+assert abs(float(frozen_mse(_m, _X, _y)) - _ref) < 1e-5, "hidden case (seed 9, 150 random rows): wrong frozen MSE"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -395,9 +395,9 @@ try:
     blind_model = FrequencyLSTM.seeded(v1.seed)
     engine = trainer.make_engine("fused", blind_model, v1)
     engine.reset_state()
-    engine.train_rows(blind_rows(train_ds.), train_ds.y)
+    engine.train_rows(blind_rows(train_ds.X), train_ds.y)
     engine.sync_to_model()
-    my_blind_frozen = frozen_mse(blind_model, blind_rows(test_ds.), test_ds.y)
+    my_blind_frozen = frozen_mse(blind_model, blind_rows(test_ds.X), test_ds.y)
     print(f"your blind control, epoch 1: frozen test MSE {my_blind_frozen:.4f}")
 except NotImplementedError:
     my_blind_frozen = None

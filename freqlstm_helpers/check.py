@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,12 +99,43 @@ def _explain(c: dict, hint: str) -> str:
             f"at index {c['where']}. {hint}")
 
 
+class CourseHelperUsed(Exception):
+    """Raised inside a check when the student's function called the course helper the exercise asks them to write."""
+
+
+HELPER_MESSAGE = "that is the course's own helper; write your own"
+
+
+def is_course_helper(fn) -> bool:
+    """True when `fn` is defined in the freqlstm_helpers package (passed in instead of the student's own)."""
+    return str(getattr(fn, "__module__", "") or "").startswith("freqlstm_helpers")
+
+
+@contextmanager
+def forbid_helper(module, name: str):
+    """While the student's function runs, calling `module.name` raises CourseHelperUsed."""
+    real = getattr(module, name)
+
+    def trap(*args, **kwargs):
+        raise CourseHelperUsed(f"{module.__name__}.{name}")
+    setattr(module, name, trap)
+    try:
+        yield
+    finally:
+        setattr(module, name, real)
+
+
 def run_check(exercise: str, fn, comparisons, hint: str) -> CheckResult:
     """Call `comparisons(fn)` -> list of cmp dicts; turn them into one verdict."""
+    if is_course_helper(fn):
+        return CheckResult(exercise, FAILED, f"{HELPER_MESSAGE} (you passed {fn.__module__}."
+                           f"{getattr(fn, '__qualname__', fn)}). {hint}".rstrip())
     try:
         results = comparisons(fn)
     except NotImplementedError:
         return CheckResult(exercise, NOT_DONE, "the stub still raises NotImplementedError; fill in the exercise and run this cell again.")
+    except CourseHelperUsed as e:
+        return CheckResult(exercise, FAILED, f"your function calls {e}: {HELPER_MESSAGE}. {hint}".rstrip())
     except Exception as e:  # the student's code crashed: say how, not a traceback wall
         return CheckResult(exercise, FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
     for c in results:
@@ -155,7 +187,9 @@ def amplitude_spectrum(fn) -> CheckResult:
         fs, n = 1000.0, 2000
         t = np.arange(n) / fs
         x = 0.5 + 1.0 * np.sin(2 * np.pi * 5 * t) + 0.25 * np.cos(2 * np.pi * 40 * t)
-        freqs, amp = fn(x, fs)
+        from . import spectrum
+        with forbid_helper(spectrum, "amplitude_spectrum"):  # the exercise is to write it, not to call it
+            freqs, amp = fn(x, fs)
         ref_freqs = np.arange(n // 2 + 1) * fs / n
         ref_amp = np.zeros(n // 2 + 1)
         ref_amp[0], ref_amp[10], ref_amp[80] = 0.5, 1.0, 0.25
@@ -175,7 +209,67 @@ def predict_zero_mse(fn) -> CheckResult:
         return [cmp("mse(sines)", fn(y), 0.5, atol=1e-6),
                 cmp("mse(random)", fn(z), float(np.dot(z, z) / z.size))]
     return run_check("01.3 predict_zero_mse", fn, comparisons,
-                     "Hint: the error of predicting 0 on row r is (0 - y_r)^2; average it over rows.")
+                     "Hint: start from the definition, MSE = mean over rows of (prediction - target)^2, "
+                     "with this model's prediction put in; return one number.")
+
+
+def spectrum_signal(heights, n: int, seed: int, floor=(0.5, 1.5)):
+    """A signal of n samples (n even) whose one-sided amplitude spectrum is known bin by bin.
+
+    Every bin gets a height drawn from U(floor); `heights` {bin: height} overrides some.
+    Returns (signal, the heights it was built from), so a reference needs no FFT.
+    """
+    rng = np.random.default_rng(seed)
+    amp = rng.uniform(*floor, size=n // 2 + 1)
+    for k, h in heights.items():
+        amp[k] = h
+    X = amp * (n / 2) * np.exp(1j * rng.uniform(0, 2 * np.pi, size=amp.size))
+    X[0], X[-1] = amp[0] * n, amp[-1] * (n / 2)  # 0 Hz and Nyquist bins are real
+    return np.fft.irfft(X, n), amp
+
+
+def _peak_cases():
+    """(description, signal, fs, f, factor, expected) with the median bin (0 Hz left out) known by construction."""
+    fs, n = 100.0, 1000  # bins 0.1 Hz apart: 3 Hz is bin 30, 7 Hz bin 70
+    cases = []
+
+    def add(what, heights, f, factor, seed, fs=fs, n=n):
+        base = np.random.default_rng(seed).uniform(0.5, 1.5, size=n // 2 + 1)
+        med = float(np.median(base[1:]))  # what the rule measures against (the overrides move it slightly)
+        x, amp = spectrum_signal({k: r * med for k, r in heights.items()}, n, seed)
+        k = int(round(f * n / fs))
+        truth = bool(amp[k] >= factor * np.median(amp[1:]))
+        cases.append((what, x, fs, f, factor, truth))
+
+    add("a 3 Hz bin 20x the median bin", {30: 20}, 3.0, 10, 1)
+    add("no peak at 3 Hz (a typical noise bin)", {}, 3.0, 10, 2)
+    add("a near miss: the 3 Hz bin 9.5x the median bin", {30: 9.5}, 3.0, 10, 3)
+    add("just over: the 3 Hz bin 10.5x the median bin", {30: 10.5}, 3.0, 10, 4)
+    add("the 3 Hz bin 7x the median bin, factor 5", {30: 7}, 3.0, 5, 5)
+    add("the 3 Hz bin 7x the median bin, factor 10", {30: 7}, 3.0, 10, 5)
+    add("a 50x peak at 3.1 Hz, nothing at 3 Hz", {31: 50}, 3.0, 10, 6)
+    add("a 12x peak at 3 Hz next to a taller 100x peak at 7 Hz", {30: 12, 70: 100}, 3.0, 10, 7)
+    add("a 15x peak at 3 Hz, and 10 bins at 1000x elsewhere (they lift the mean, not the median)",
+        {30: 15, **{100 + 20 * j: 1000 for j in range(10)}}, 3.0, 10, 8)
+    add("a 20x peak at 7 Hz asked for at f = 6.98 Hz (the nearest bin is 7.0 Hz)", {70: 20}, 6.98, 10, 9)
+    add("fs 250 Hz, 500 samples: a 20x peak at 12.5 Hz", {25: 20}, 12.5, 10, 10, fs=250.0, n=500)
+    return cases
+
+
+@exercise
+def peak_present(fn) -> CheckResult:
+    """01.4: the course's rule: the bin nearest f stands at least `factor` x the median bin (0 Hz left out)."""
+    def comparisons(fn):
+        out = []
+        for what, x, fs, f, factor, want in _peak_cases():
+            got = fn(x.copy(), fs, f, factor=factor)
+            ok = isinstance(got, (bool, np.bool_)) and bool(got) == want
+            said = f"you returned {got!r}" if not isinstance(got, (bool, np.bool_)) else f"you said {bool(got)}"
+            out.append(_case(what, ok, f"{what} (f = {f:g} Hz, factor {factor:g}): {said}, expected {want}"))
+        return out
+    hint = ("Hint: compute the spectrum, pick the bin nearest f, and compare its height with factor times "
+            "the median over all bins except 0 Hz; return True or False.")
+    return _with_detail(run_check("01.4 peak_present", fn, comparisons, ""), fn, comparisons, hint)
 
 
 # --------------------------------------------------------------------------------------
@@ -235,6 +329,50 @@ def one_step_gradient(fn) -> CheckResult:
                      "Hint: start from dL/dpred = 2*(pred - y); dh = dL/dpred * w_out; then "
                      "dc = dh*o*(1 - tanh(c_new)^2); each gate's pre-activation gradient times x (or h) "
                      "gives the weight gradient; b_ih and b_hh get the same gradient.")
+
+
+def _floats(x) -> np.ndarray:
+    """The student's outputs as a flat float64 array: a tensor, an array, or a list of numbers or tensors."""
+    if isinstance(x, (list, tuple)):
+        return np.array([float(np.asarray(_to_numpy(v)).reshape(-1)[0]) for v in x], dtype=np.float64)
+    return np.asarray(_to_numpy(x), dtype=np.float64).reshape(-1)
+
+
+@exercise
+def reset_outputs(fn) -> CheckResult:
+    """02.3: the reset control: every row from a zero state, weights unchanged; against one batched call."""
+    def comparisons(fn):
+        import torch
+        from .model import FrequencyLSTM
+        out = []
+        for seed, n in ((4, 40), (5, 90)):
+            X = np.random.default_rng(seed).normal(size=(n, 5)).astype(np.float32)
+            model = FrequencyLSTM.seeded(seed)
+            before = {k: v.clone() for k, v in model.state_dict().items()}
+            with torch.no_grad():  # reference: all n rows side by side as one batch, each from zeros
+                ref = model.step(torch.from_numpy(X), model.initial_state(n))[0].numpy()
+                state, carried = model.initial_state(1), []
+                for i in range(n):  # the state carried instead: what the control must not do
+                    pred, state = model.step(torch.from_numpy(X[i:i + 1]), state)
+                    carried.append(float(pred))
+            got = _floats(fn(model, X.copy()))
+            c = cmp(f"outputs (seed {seed}, {n} rows)", got, ref, atol=1e-5, rtol=0)
+            if not c["approx"] and c["shape_ok"] and np.allclose(got, carried, atol=1e-5):
+                c["detail"] = "your outputs match a run that carries the state from row to row: reset it before every row"
+            elif not c["approx"] and c["shape_ok"]:
+                k = int(np.argmax(np.abs(got - ref) > 1e-5))
+                c["detail"] = (f"row {k} differs ({got[k]:.6g} vs {ref[k]:.6g})" + (
+                    ": the first row already differs, so check the step itself" if k == 0 else
+                    f": rows 0-{k - 1} agree, so check what state row {k} starts from"))
+            elif not c["approx"]:
+                c["detail"] = f"you returned {got.size} outputs for {n} rows: one output per row"
+            out.append(c)
+            out.append(_case("weights unchanged", all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()),
+                             "your function changed the model's weights: the control only runs the model"))
+        return out
+    hint = ("Hint: under torch.no_grad(), give every row a fresh zero state (model.reset), step the model "
+            "on that one row, and collect the predictions as floats.")
+    return _with_detail(run_check("02.3 reset_outputs", fn, comparisons, ""), fn, comparisons, hint)
 
 
 # --------------------------------------------------------------------------------------
@@ -335,7 +473,7 @@ def _case(name: str, ok: bool, detail: str) -> dict:
 
 def _with_detail(result: CheckResult, fn, comparisons, hint: str) -> CheckResult:
     """For list-valued answers: name the first failing case in words instead of a max difference."""
-    if result.status != FAILED or "raised" in result.message:
+    if result.status != FAILED or "raised" in result.message or HELPER_MESSAGE in result.message:
         return CheckResult(result.exercise, result.status, result.message + (f" {hint}" if result.status == FAILED else ""))
     first = next(c for c in comparisons(fn) if not c["approx"])
     return CheckResult(result.exercise, FAILED, f"{first['detail']}. {hint}")

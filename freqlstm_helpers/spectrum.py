@@ -48,6 +48,20 @@ def largest_bins(x: np.ndarray, fs: float, k: int = 5):
     return [(float(freqs[i]), float(amp[i] / floor)) for i in order]
 
 
+def ratio_text(r: float) -> str:
+    """A bin's height over the median bin, for people: '0.4x', '5.2x', '197x', '> 10,000x' (with a times sign)."""
+    if r > 1e4:
+        return "> 10,000×"
+    return f"{r:.1f}×" if r < 100 else f"{r:.0f}×"
+
+
+def describe_peaks(peaks, threshold: float = PEAK_THRESHOLD) -> str:
+    """Two lines: each expected bin over the median bin, then which pass the `threshold` rule."""
+    heights = ", ".join(f"{p.frequency:g} Hz {ratio_text(p.over_median)}" for p in peaks)
+    present = ", ".join(f"{p.frequency:g} Hz" for p in peaks if p.present) or "none"
+    return f"{heights} the median bin\npresent (≥ {threshold:g}× the median): {present}"
+
+
 def correlations(ds: Dataset) -> np.ndarray:
     """corr(S, target_k) for each frequency k: near 0 means S says nothing linear about it."""
     return np.array([np.corrcoef(ds.S, ds.targets[k])[0, 1] for k in range(ds.targets.shape[0])])

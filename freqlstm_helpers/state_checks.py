@@ -53,7 +53,8 @@ class _Recorder:
         self._hook.remove()
 
 
-def _graph_nodes(t) -> int:
+def graph_nodes(t) -> int:
+    """How many autograd nodes the tensor t depends on: walk back from t.grad_fn, counting each node once."""
     seen, stack = set(), [t.grad_fn]
     while stack:
         fn = stack.pop()
@@ -62,6 +63,29 @@ def _graph_nodes(t) -> int:
         seen.add(fn)
         stack.extend(f for f, _ in fn.next_functions)
     return len(seen)
+
+
+_graph_nodes = graph_nodes  # the name the recorder below has always used
+
+
+def outputs_over_rows(model: FrequencyLSTM, X, carry: bool):
+    """Run the model over the rows in order without training: (outputs, |h| after each row).
+
+    carry=True is the L=1 regime (the state goes from row to row); carry=False
+    resets it to zeros before every row, so each output depends on its own row only.
+    """
+    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    state = model.initial_state()
+    outs, hnorm = [], []
+    with torch.no_grad():
+        for r in range(len(X)):
+            if not carry:
+                state = model.reset()            # <- reset: forget everything before this row
+            pred, state = model.step(X[r:r + 1], state)
+            state = model.detach(state)          # <- detach: keep the values, cut the graph
+            outs.append(pred.item())
+            hnorm.append(state[0].norm().item())
+    return np.array(outs), np.array(hnorm)
 
 
 def _live_tensors() -> int:

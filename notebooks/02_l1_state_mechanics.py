@@ -23,6 +23,12 @@
 # it, and never resets it inside an epoch. This notebook takes that sentence
 # apart.
 #
+# The case this course is built on is summed up in [the case file](../docs/the_case.md);
+# terms such as online loss, frozen MSE and L=1 are in the [glossary](../docs/glossary.md).
+#
+# **Previous:** [01 · signals and FFT](01_signals_and_fft.ipynb) · **Next:**
+# [03 · divergence at LR 1e-3](03_divergence_at_lr_1e-3.ipynb)
+#
 # **What you will learn**
 # 1. One LSTM step by hand, checked against `nn.LSTMCell` on the same weights.
 # 2. What the state holds when it is carried, and what is lost when it is reset.
@@ -33,13 +39,19 @@
 # 5. The report's "nine state checks", written as code that runs against the
 #    course's reference trainer, and a first look at the gap between the online
 #    training loss and the frozen error.
+# 6. To run the carried-versus-reset control yourself, and read a verdict from it.
 #
 # **Estimated time:** 45–60 minutes. The cells run in under a minute in all.
 
 # %% [markdown]
 # ## Setup
+# The model's weights come from `FrequencyLSTM.seeded(0)`, which draws from its own
+# seeded generator, and the data from notebook 01's seeded builder; nothing below
+# draws from global random state. The numbers that come out of training (sections
+# 3 and 6) also depend on the CPU's instruction set, so the setup prints the machine.
 
 # %%
+import inspect
 import time
 
 import numpy as np
@@ -47,12 +59,12 @@ import matplotlib.pyplot as plt
 import torch
 
 from freqlstm_helpers import SignalConfig, build_dataset
-from freqlstm_helpers import check, plotting
+from freqlstm_helpers import check, plotting, robustness, state_checks
 from freqlstm_helpers.model import FrequencyLSTM, count_parameters
 
 plotting.use_course_style()
 torch.set_num_threads(1)           # these ops are tiny: one thread is fastest and reproducible
-gen = torch.Generator().manual_seed(0)  # every random draw below takes this generator
+print(robustness.describe_machine())  # the last digits of everything trained below depend on it
 
 train = build_dataset(SignalConfig(), split="train")
 X, y = torch.from_numpy(train.X), torch.from_numpy(train.y)
@@ -128,25 +140,19 @@ for _name, _got, _ref in (("h_new", _h_got, _h_ref), ("c_new", _c_got, _c_ref)):
 # before every row. With a reset, the output can only depend on the current row,
 # so the model becomes a fixed function of `[S(t), C]`. With the state carried,
 # the output depends on the whole history.
+#
+#
+# The course's helper `state_checks.outputs_over_rows` runs the rows in order
+# without training, either way. (You will write the reset run yourself in
+# Exercise 2.3, and see the helper's code after it.)
 
 # %%
-def run_block(model, rows, carry: bool):
-    state = model.initial_state()
-    outs, hnorm = [], []
-    with torch.no_grad():
-        for r in rows:
-            if not carry:
-                state = model.reset()            # <- reset: forget everything before this row
-            pred, state = model.step(X[r:r + 1], state)
-            state = model.detach(state)          # <- detach: keep the values, cut the graph
-            outs.append(pred.item())
-            hnorm.append(state[0].norm().item())
-    return np.array(outs), np.array(hnorm)
+rows = train.X[:1000]  # the first second of the f1 block
+out_c, h_c = state_checks.outputs_over_rows(model, rows, carry=True)
+out_r, h_r = state_checks.outputs_over_rows(model, rows, carry=False)
+print(f"{len(out_c)} rows run twice: output sd carried {out_c.std():.2e}, reset {out_r.std():.2e}")
 
-rows = range(0, 1000)
-out_c, h_c = run_block(model, rows, carry=True)
-out_r, h_r = run_block(model, rows, carry=False)
-
+# %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.4))
 a1.plot(train.t[:1000], h_c, label="state carried (L=1 regime)", color=plotting.OKABE_ITO[0])
 a1.plot(train.t[:1000], h_r, label="state reset every row", color=plotting.OKABE_ITO[1])
@@ -158,9 +164,16 @@ a2.set(xlabel="S(t) of the row", ylabel="model output", title="Reset makes the o
 a2.legend(fontsize=8)
 plt.show()
 
-# a function of the row alone: fit output = poly(S) and look at the residual
-res_reset = np.std(out_r - np.polyval(np.polyfit(train.X[:1000, 0], out_r, 5), train.X[:1000, 0]))
-res_carry = np.std(out_c - np.polyval(np.polyfit(train.X[:1000, 0], out_c, 5), train.X[:1000, 0]))
+# %% [markdown]
+# Is the output a function of the row alone? Fit it as a degree-5 polynomial of
+# the row's S(t) and look at what is left over.
+
+# %%
+def residual_after_S(out, S=train.X[:1000, 0]):
+    """Standard deviation of what is left of the output after the best degree-5 polynomial of S(t)."""
+    return float(np.std(out - np.polyval(np.polyfit(S, out, 5), S)))
+
+res_reset, res_carry = residual_after_S(out_r), residual_after_S(out_c)
 print(f"residual std after explaining the output by S(t) alone: reset {res_reset:.2e}, carried {res_carry:.2e}")
 assert res_reset < 1e-6, "with a reset, the output is a function of the row alone"
 assert res_carry > 100 * res_reset, "with the state carried, the output depends on the history too"
@@ -174,6 +187,16 @@ assert res_carry > 100 * res_reset, "with the state carried, the output depends 
 #
 # **Think!** Notebook 01 showed that a single sample of S says nothing about the
 # targets. What does that imply for a model whose state is reset every row?
+#
+# <details class="answer"><summary>Click for an answer</summary>
+#
+# With a reset, the output is a fixed function of the row `[S(t), C]`. S(t) is
+# independent of the target, and C is the same on every row of a block, so the
+# output carries no information about where the sine is. The best such a model
+# can do is a constant per block, the target's mean, 0: the predict-zero score of
+# 0.5. Whatever an L=1 model achieves beyond that must come through the state.
+#
+# </details>
 
 # %% [markdown]
 # ## 3 · Why detach?
@@ -210,18 +233,16 @@ assert error is not None and "inplace" in error
 # We backpropagate each row's loss with the state *not* detached, and count the
 # autograd nodes the loss depends on and the time of its backward pass. We do the
 # same with the state detached. The run is bounded at 400 rows so it stays fast.
+#
+#
+# Counting the nodes is a walk back through the graph from the loss. The course
+# keeps the walk in `state_checks` (its state checks in section 5 use it too):
 
 # %%
-def graph_nodes(t):
-    seen, stack = set(), [t.grad_fn]
-    while stack:
-        fn = stack.pop()
-        if fn is None or fn in seen:
-            continue
-        seen.add(fn)
-        stack.extend(f for f, _ in fn.next_functions)
-    return len(seen)
+from freqlstm_helpers.state_checks import graph_nodes
+print(inspect.getsource(graph_nodes))
 
+# %%
 def growth(n_rows, detach):
     m = FrequencyLSTM.seeded(0)
     state = m.initial_state()
@@ -241,6 +262,7 @@ n_rows = 400
 nodes_keep, secs_keep = growth(n_rows, detach=False)
 nodes_det, secs_det = growth(n_rows, detach=True)
 
+# %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.4))
 a1.plot(nodes_keep, label="not detached", color=plotting.OKABE_ITO[3])
 a1.plot(nodes_det, label="detached", color=plotting.OKABE_ITO[0])
@@ -254,6 +276,7 @@ a2.legend()
 plotting.save(fig, "02_why_detach")
 plt.show()
 
+# %%
 growth_ratio = secs_keep[-50:].mean() / secs_keep[:50].mean()
 print(f"graph nodes at row 1 / row {n_rows}: not detached {nodes_keep[0]} / {nodes_keep[-1]}, "
       f"detached {nodes_det[0]} / {nodes_det[-1]}")
@@ -316,9 +339,7 @@ def one_step_gradient(x, h, c, y, params):
 # Test 02.2 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
 check.one_step_gradient(one_step_gradient)
 ### BEGIN HIDDEN TESTS
-import importlib
-import torch as _torch
-import freqlstm_helpers.check as _check
+import importlib, torch as _torch, freqlstm_helpers.check as _check
 _r = importlib.reload(_check).one_step_gradient.result(one_step_gradient)  # the real check, even if check.* was rebound
 assert _r.passed, str(_r)
 _g = _torch.Generator().manual_seed(2201)
@@ -349,6 +370,18 @@ for _k in _ref:
 # **Think!** ∂L/∂W_hh = δz hᵀ uses the carried h, but no gradient flows *into* h.
 # What can the recurrent weights learn from one-step gradients, and what can't
 # they learn?
+#
+# <details class="answer"><summary>Click for an answer</summary>
+#
+# They can learn to *use* the state they are handed: to map the carried h to a
+# better output at this very row. They cannot learn to *shape* the state for
+# later: no gradient tells an earlier step that keeping something in h would help
+# a row further on, because the graph is cut after every row. Memory that spans
+# many rows, such as the phase of a 1 Hz sine (1,000 rows per period), is never
+# trained for; it can only arise by accident. Truncated backpropagation through
+# time, in notebook 04, lets the gradient cross row boundaries.
+#
+# </details>
 
 # %% [markdown]
 # ## 5 · The report's state checks, as code that runs
@@ -359,7 +392,6 @@ for _k in _ref:
 
 # %%
 from IPython.display import Markdown, display
-from freqlstm_helpers import state_checks
 
 results = state_checks.run_state_checks(train)
 display(Markdown("\n".join(["| check | result | evidence |", "|---|---|---|"] +
@@ -372,7 +404,14 @@ assert all(c.passed for c in results), [c.name for c in results if not c.passed]
 # implementation of a specification that cannot work still fails.
 #
 # ## 6 · A first look: online loss vs frozen MSE
-# The trainer records the **online loss**: each row's error just before the
+# The training below runs through an **engine**: the report's L=1 loop, packaged.
+# For each row it steps the model once from the carried state, takes the squared
+# error, backpropagates, clips the gradient norm at 1.0, takes an Adam step and
+# detaches the state. `trainer.make_engine("torch", ...)` is the readable one
+# (`trainer.TorchEngine`), and `"fused"` is the same loop compiled; you write the
+# loop yourself in notebook 03 (Exercise 3.1).
+#
+# The engine records the **online loss**: each row's error just before the
 # model updates on it. That is what the report calls "loss". The **frozen MSE**
 # fixes the weights and scores every row, state carried. We train on the first
 # 4,000 rows (the start of the f1 block) with the report's settings. Every 500
@@ -411,6 +450,105 @@ assert frozen[-1] > 10 * online[-1], "the frozen error should be far above the o
 #
 # **Think!** The online loss of a row is measured *before* the update on that row.
 # Why is it still not an honest estimate of what the model has learned?
+#
+# <details class="answer"><summary>Click for an answer</summary>
+#
+# Because the update on the row before it has just happened. The targets are
+# slow sines, so row r's target is almost row r−1's, and the model has just been
+# nudged towards it. Each row is graded on a question whose answer the model was
+# shown a moment ago. The online loss measures how well the optimiser keeps up
+# with the target, not what the weights hold; the frozen MSE, with the weights
+# fixed over all rows, measures the latter.
+#
+# </details>
+
+# %% [markdown]
+# ## 7 · Your own control: carried vs reset
+# Section 2 ran a control: the same model, once carrying its state and once
+# resetting it before every row. Run it yourself now, and put a new question to it:
+# after the 4,000 rows of training in section 6, does the model's output depend on
+# the history?
+#
+# ### Exercise 2.3 · The reset control
+# Write `reset_outputs(model, X)`: the model's output for each row of `X` (a NumPy
+# array of rows `[S, C1..C4]`) when the state is reset to zeros before every row.
+# Nothing is trained, so the weights must not change. Return one float per row.
+# The self-check compares your outputs with all rows run side by side in one
+# batch, each from a zero state, and tells you if you carried the state by mistake.
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_3_solution", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 02.3
+def reset_outputs(model, X):
+    """The model's output for every row when the state is reset to zeros before each row; no training."""
+    # Hint: which state does every row start from here? Section 3's code shows the model's step and state calls.
+    ### BEGIN SOLUTION
+    X = torch.as_tensor(X, dtype=torch.float32)
+    out = np.empty(len(X))
+    with torch.no_grad():
+        for r in range(len(X)):
+            pred, _ = model.step(X[r:r + 1], model.reset())  # a fresh zero state for every row
+            out[r] = pred.item()
+    return out
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_3", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Test 02.3 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
+check.reset_outputs(reset_outputs)
+### BEGIN HIDDEN TESTS
+import importlib, numpy as _np, torch as _torch, freqlstm_helpers.check as _check
+from freqlstm_helpers.model import FrequencyLSTM as _LSTM
+_r = importlib.reload(_check).reset_outputs.result(reset_outputs)  # the real check, even if check.* was rebound
+assert _r.passed, str(_r)
+_m = _LSTM.seeded(2301, hidden_size=8)  # a cell of another size than the visible check's
+_X = _np.random.default_rng(2301).normal(size=(25, 5)).astype(_np.float32)
+_before = [p.detach().clone() for p in _m.parameters()]
+with _torch.no_grad():  # reference: nn.LSTMCell given no state starts every row from zeros
+    _ref = _m.head(_m.cell(_torch.from_numpy(_X))[0]).reshape(-1).numpy()
+_got = _check._floats(reset_outputs(_m, _X.copy()))
+assert _got.shape == (25,), f"hidden case (hidden size 8, 25 rows): {_got.size} outputs, expected 25"
+assert _np.abs(_got - _ref).max() < 1e-5, "hidden case (hidden size 8, 25 rows): wrong outputs"
+assert all(_torch.equal(a, b) for a, b in zip(_before, _m.parameters())), "hidden case: the weights changed"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The course's own verdict on the trained model of section 6: its outputs over
+# the first second, state carried (frozen, as in section 6) and state reset, each
+# explained as well as a polynomial of the row's S(t) can.
+
+# %%
+trained_carried, _ = trainer.frozen_predict(short_model, train.X[:1000])
+trained_reset, _ = state_checks.outputs_over_rows(short_model, train.X[:1000], carry=False)
+res_t_reset, res_t_carry = residual_after_S(trained_reset), residual_after_S(trained_carried)
+print(f"trained model, residual std after S(t) alone: reset {res_t_reset:.2e}, carried {res_t_carry:.2e}")
+trained_uses_history = res_t_carry > 100 * res_t_reset
+print("verdict: the trained model's output", "depends on the history" if trained_uses_history
+      else "is a function of the row alone")
+sd_out, sd_target = trained_carried.std(), train.y[:1000].std()
+print(f"sd of its output (state carried) {sd_out:.4f}; sd of the target {sd_target:.2f}")
+assert trained_uses_history and sd_out < 0.1 * sd_target
+
+# %% [markdown]
+# Trained or not, the output depends on the history: the state is in use. But
+# after 4,000 rows the frozen output hardly moves, its spread a few thousandths
+# against the target's 0.7. What training left in the weights is no sine; the
+# frozen MSE of section 6 said the same. Now your control, next to the course's:
+
+# %%
+try:
+    for name, m, course in (("untrained", model, out_r), ("trained", short_model, trained_reset)):
+        mine = reset_outputs(m, train.X[:1000])
+        print(check.cmp_line(check.cmp(name, mine, course, atol=1e-6)), "(your reset run vs the course's)")
+        assert np.allclose(mine, course, atol=1e-6), "your control should reproduce the course's"
+except NotImplementedError:
+    print("Exercise 2.3 is not done yet, so this cell skips. Solve it above, then run this cell again.")
+
+# %% [markdown]
+# Here is the helper that ran section 2, printed from the course's own code. The
+# reset is one line, and so is the detach:
+
+# %%
+print(inspect.getsource(state_checks.outputs_over_rows))
 
 # %% [markdown]
 # ## Summary
@@ -424,7 +562,10 @@ print(f"- Without detach the graph grows from {nodes_keep[0]} to {nodes_keep[-1]
 print(f"- The hand-derived one-step gradient matches autograd: {check.one_step_gradient.result(one_step_gradient).passed}")
 print(f"- Executable state checks passed: {sum(c.passed for c in results)}/{len(results)}")
 print(f"- After 4,000 rows: online loss {online[-1]:.5f} vs frozen MSE {frozen[-1]:.4f}")
+print(f"- The trained model's output {'depends on the history' if trained_uses_history else 'is a function of the row'}"
+      f" (residual after S: carried {res_t_carry:.1e}, reset {res_t_reset:.1e}), but barely moves (sd {sd_out:.4f}).")
 
 # %% [markdown]
-# **Next:** [03 · divergence at LR 1e-3](03_divergence_at_lr_1e-3.ipynb): does the
+# **Previous:** [01 · signals and FFT](01_signals_and_fft.ipynb) · **Next:**
+# [03 · divergence at LR 1e-3](03_divergence_at_lr_1e-3.ipynb): does the
 # report's run reproduce, and is its diagnosis right?

@@ -525,6 +525,24 @@ def lagged_matrix(fn) -> CheckResult:
 # Loops the students write (issue 12): the reference is the helpers' own loop, run
 # from the same weights, so "PASSED" means row for row the same numbers.
 # --------------------------------------------------------------------------------------
+def _run_student_loop(exercise: str, run, hint: str, graph_sentence: str):
+    """(None, value) if the student's loop finished; else (a CheckResult that says why, None).
+
+    A second backward through a freed graph is the classic sign of a state that was never detached.
+    """
+    try:
+        return None, run()
+    except NotImplementedError:
+        return CheckResult(exercise, NOT_DONE, "the stub still raises NotImplementedError; fill in the exercise "
+                           "and run this cell again."), None
+    except RuntimeError as e:
+        if "second time" in str(e) or "already been freed" in str(e):
+            return CheckResult(exercise, FAILED, graph_sentence), None
+        return CheckResult(exercise, FAILED, f"your function raised RuntimeError: {e}. {hint}"), None
+    except Exception as e:
+        return CheckResult(exercise, FAILED, f"your function raised {type(e).__name__}: {e}. {hint}"), None
+
+
 def _l1_reference(n_rows: int, seed: int = 0, reset_every_row: bool = False):
     """Per-row online losses of the reference engine (TorchEngine: fused Adam, clip 1.0) on the report's rows."""
     import torch
@@ -564,19 +582,12 @@ def l1_epoch(fn) -> CheckResult:
     n = 2000
     hint = ("Hint: per row: step the model from the carried state, take the squared error, clear the old "
             "gradients, backward, clip the global norm, step the optimiser, then detach the state you carry on.")
-    try:
-        X, y, ref = _l1_reference(n)
-        mine = _students_l1(fn, X, y)
-    except NotImplementedError:
-        return CheckResult("03.1 l1_epoch", NOT_DONE, "the stub still raises NotImplementedError; fill in the "
-                           "exercise and run this cell again.")
-    except RuntimeError as e:
-        if "second time" in str(e) or "already been freed" in str(e):
-            return CheckResult("03.1 l1_epoch", FAILED, "backward ran into the previous row's graph: the state "
-                               "you carry still holds it. Detach the state after each step (model.detach).")
-        return CheckResult("03.1 l1_epoch", FAILED, f"your function raised RuntimeError: {e}. {hint}")
-    except Exception as e:
-        return CheckResult("03.1 l1_epoch", FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
+    X, y, ref = _l1_reference(n)
+    stopped, mine = _run_student_loop("03.1 l1_epoch", lambda: _students_l1(fn, X, y), hint,
+                                      "backward ran into the previous row's graph: the state you carry still "
+                                      "holds it. Detach the state after each step (model.detach).")
+    if stopped is not None:  # a CheckResult is falsy unless it passed
+        return stopped
     c = cmp("losses", mine, ref, atol=1e-6, rtol=0)
     if c["approx"]:
         return CheckResult("03.1 l1_epoch", PASSED, f"{'exact' if c['exact'] else 'approx'} match with the reference "
@@ -648,18 +659,11 @@ def window_step(fn) -> CheckResult:
     hint = ("Hint: run the whole window from the carried state with model.sequence, score only its last "
             "len(y_scored) outputs, then zero_grad, backward, clip, step, and return the loss with the "
             "final state detached.")
-    try:
-        mine = stream_trainer.first_windows(cfg, 6, step=fn)
-    except NotImplementedError:
-        return CheckResult("04.3 window_step", NOT_DONE, "the stub still raises NotImplementedError; fill in the "
-                           "exercise and run this cell again.")
-    except RuntimeError as e:
-        if "second time" in str(e) or "already been freed" in str(e):
-            return CheckResult("04.3 window_step", FAILED, "backward reached into the previous window's graph: "
-                               "return the final state detached.")
-        return CheckResult("04.3 window_step", FAILED, f"your function raised RuntimeError: {e}. {hint}")
-    except Exception as e:
-        return CheckResult("04.3 window_step", FAILED, f"your function raised {type(e).__name__}: {e}. {hint}")
+    stopped, mine = _run_student_loop("04.3 window_step", lambda: stream_trainer.first_windows(cfg, 6, step=fn), hint,
+                                      "backward reached into the previous window's graph: return the final "
+                                      "state detached.")
+    if stopped is not None:  # a CheckResult is falsy unless it passed
+        return stopped
     ref = stream_trainer.first_windows(cfg, 6)
     c = cmp("window losses", mine["losses"], ref["losses"], atol=1e-6, rtol=0)
     w = max(float((mine["state_dict"][k] - v).abs().max()) for k, v in ref["state_dict"].items())

@@ -88,11 +88,18 @@ def outputs_over_rows(model: FrequencyLSTM, X, carry: bool):
     return np.array(outs), np.array(hnorm)
 
 
+def _is_tensor(o) -> bool:
+    try:
+        return isinstance(o, torch.Tensor)
+    except ReferenceError:  # a weakref.proxy whose object is gone: isinstance asks it for its class
+        return False
+
+
 def _live_tensors() -> int:
     gc.collect()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # some torch module attributes warn when inspected
-        return sum(1 for o in gc.get_objects() if isinstance(o, torch.Tensor))
+        return sum(1 for o in gc.get_objects() if _is_tensor(o))
 
 
 def run_state_checks(ds: Dataset, cfg: TrainConfig | None = None, rows: int = 200) -> list[StateCheck]:

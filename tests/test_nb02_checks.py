@@ -53,3 +53,16 @@ def test_graph_nodes_is_the_recorders_walk():
     assert state_checks.graph_nodes is state_checks._graph_nodes
     x = torch.ones(3, requires_grad=True)
     assert state_checks.graph_nodes((x * 2).sum()) == 3  # SumBackward, MulBackward, AccumulateGrad
+
+
+def test_counting_live_tensors_survives_a_dead_weak_proxy():
+    """gc.get_objects() can hold a weakref.proxy whose object is gone; isinstance on it raises ReferenceError."""
+    import weakref
+
+    class Thing:
+        pass
+    thing = Thing()
+    proxy = weakref.proxy(thing)
+    del thing
+    assert not state_checks._is_tensor(proxy) and state_checks._is_tensor(torch.zeros(1))
+    assert isinstance(state_checks._live_tensors(), int)  # the dead proxy is in gc's view while it counts

@@ -61,12 +61,13 @@ def test_csv_has_one_row_per_student_and_exercise(graded):
     _, rows, _ = graded
     assert list(rows[0]) == ["student", "notebook", "exercise", "points", "max_points"]
     students = {k for kinds in SUBMITS.values() for k in kinds}
-    expected = {(s, NB01, e) for s in students for e in ("ex01_1", "ex01_2", "ex01_3")} | \
-               {(s, NB02, e) for s in students for e in ("ex02_1", "ex02_2")}
+    expected = {(s, NB01, e) for s in students for e in ("ex01_1", "ex01_2", "ex01_3", "ex01_4")} | \
+               {(s, NB02, e) for s in students for e in ("ex02_1", "ex02_2", "ex02_3")}
     got = [(r["student"], r["notebook"], r["exercise"]) for r in rows]
     assert len(got) == len(set(got)) and set(got) == expected
     assert {(r["exercise"], r["max_points"]) for r in rows} == \
-        {("ex01_1", "1"), ("ex01_2", "2"), ("ex01_3", "1"), ("ex02_1", "2"), ("ex02_2", "3")}
+        {("ex01_1", "1"), ("ex01_2", "2"), ("ex01_3", "1"), ("ex01_4", "2"),
+         ("ex02_1", "2"), ("ex02_2", "3"), ("ex02_3", "2")}
 
 
 @pytest.mark.parametrize("notebook", [NB01, NB02])
@@ -87,8 +88,8 @@ def test_a_tampered_submission_gets_zero(graded, kind):
 
 def test_a_partly_solved_submission_gets_the_points_of_its_solved_exercises(graded):
     rows = {r["exercise"]: float(r["points"]) for r in graded[1] if r["student"] == "partly" and r["notebook"] == NB01}
-    assert rows == {"ex01_1": 1.0, "ex01_2": 0.0, "ex01_3": 1.0}
-    assert points(graded[1], "partly", NB02) == (0, 5), "a notebook not handed in scores 0"
+    assert rows == {"ex01_1": 1.0, "ex01_2": 0.0, "ex01_3": 1.0, "ex01_4": 0.0}
+    assert points(graded[1], "partly", NB02) == (0, 7), "a notebook not handed in scores 0"
 
 
 def test_the_gradebook_is_nbgrader_sqlite_and_agrees_with_the_csv(graded):
@@ -120,9 +121,9 @@ def test_hidden_tests_and_locked_cells_are_restored_for_grading(graded):
     course_dir, _, _ = graded
     nb = nbformat.read(course_dir / "autograded" / "passed" / NB01 / f"{NB01}.ipynb", as_version=4)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(tests) == 3 and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
+    assert len(tests) == 4 and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
     deleted = nbformat.read(course_dir / "autograded" / "deleted" / NB01 / f"{NB01}.ipynb", as_version=4)
-    assert sum(bool(c.metadata.get("nbgrader", {}).get("grade")) for c in deleted.cells) == 3
+    assert sum(bool(c.metadata.get("nbgrader", {}).get("grade")) for c in deleted.cells) == 4
 
 
 def test_feedback_is_html_per_student(graded):
@@ -131,8 +132,8 @@ def test_feedback_is_html_per_student(graded):
     for kind in SUBMITS[NB01]:
         html = (course_dir / "feedback" / kind / NB01 / f"{NB01}.html").read_text()
         assert "[check 01.1 noisy_mixture]" in html
-    assert "Score: 4.0 / 4.0" in (course_dir / "feedback" / "solved" / NB01 / f"{NB01}.html").read_text()
-    assert "Score: 0.0 / 4.0" in (course_dir / "feedback" / "prints" / NB01 / f"{NB01}.html").read_text()
+    assert "Score: 6.0 / 6.0" in (course_dir / "feedback" / "solved" / NB01 / f"{NB01}.html").read_text()
+    assert "Score: 0.0 / 6.0" in (course_dir / "feedback" / "prints" / NB01 / f"{NB01}.html").read_text()
 
 
 def test_grade_refuses_a_missing_folder(tmp_path, capsys):

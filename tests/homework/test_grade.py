@@ -9,7 +9,6 @@ reload the check module) are the same for every graded notebook.
 import contextlib
 import csv
 import io
-import shutil
 
 import nbformat
 import pytest
@@ -39,8 +38,6 @@ def graded(course, tmp_path_factory):
                   else synthetic.KINDS[kind](release, source))
             (subs / kind).mkdir(exist_ok=True)
             nbformat.write(nb, subs / kind / f"{stem}.ipynb")
-    # a notebook without nbgrader metadata yet is skipped, not graded
-    shutil.copyfile(NB_DIR / "03_divergence_at_lr_1e-3.ipynb", subs / "solved" / "03_divergence_at_lr_1e-3.ipynb")
     out = subs.parent / "grades.csv"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
@@ -145,9 +142,3 @@ def test_feedback_is_html_per_student(graded):
 def test_grade_refuses_a_missing_folder(tmp_path, capsys):
     assert homework.main(["--course", str(tmp_path / "c"), "grade", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
-
-
-def test_a_notebook_without_nbgrader_metadata_is_skipped_not_graded(graded):
-    _, rows, printed = graded
-    assert "skipped solved/03_divergence_at_lr_1e-3.ipynb: not yet graded" in printed
-    assert not [r for r in rows if r["notebook"].startswith("03")]

@@ -564,15 +564,11 @@ def _l1_reference(n_rows: int, seed: int = 0, reset_every_row: bool = False):
 
 def _students_l1(fn, X, y, seed: int = 0):
     import torch
-    from .model import FrequencyLSTM
+    from .model import FrequencyLSTM, one_thread
     model = FrequencyLSTM.seeded(seed)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():  # as the reference engine runs
         losses = fn(model, opt, X, y, 1.0)
-    finally:
-        torch.set_num_threads(torch_threads)
     return np.asarray(_to_numpy(losses), dtype=np.float64).reshape(-1)
 
 

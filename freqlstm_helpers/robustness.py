@@ -52,8 +52,7 @@ def describe_machine() -> str:
 def other_profile(native_capability: str | None = None) -> str | None:
     """A profile whose instruction set differs from this machine's, or None if none does."""
     native = native_capability or machine()["cpu_capability"]
-    wanted = {"AVX512": "avx2", "AVX2": "baseline"}.get(native)
-    return wanted
+    return {"AVX512": "avx2", "AVX2": "baseline"}.get(native)
 
 
 # --- one run, inside the subprocess ----------------------------------------------

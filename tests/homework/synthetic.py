@@ -95,20 +95,19 @@ def deleted(release, source):
     return nb
 
 
-def emptied(release, source):
-    nb = _return_none(release)
-    for c in nb.cells:
-        if _is_test(c):
-            c.source = ""
-    return nb
+def _tests_rewritten_to(text):
+    """A tampering: every stub returns None and every test cell's source becomes `text`."""
+    def tamper(release, source):
+        nb = _return_none(release)
+        for c in nb.cells:
+            if _is_test(c):
+                c.source = text
+        return nb
+    return tamper
 
 
-def passed(release, source):
-    nb = _return_none(release)
-    for c in nb.cells:
-        if _is_test(c):
-            c.source = "pass"
-    return nb
+emptied = _tests_rewritten_to("")
+passed = _tests_rewritten_to("pass")
 
 
 def rebound(release, source):

@@ -312,3 +312,50 @@ def cached_train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progres
     train_fn = get_trainer(cfg.trainer)
     return train_fn(cfg, run_dir=run_dir, progress=progress, eval_every_epoch=eval_every_epoch,
                     callbacks=callbacks)
+
+
+def _needs_training(cfg: TrainConfig, run_dir: Path, eval_every_epoch: bool) -> bool:
+    """What cached_train would decide, read from the folder's small files only (no checkpoint loaded)."""
+    if read_run_config(run_dir) is None:
+        return True
+    if not eval_every_epoch:
+        return False
+    try:
+        epochs = json.loads((run_dir / HISTORY).read_text()).get("epochs") or [{}]
+    except (OSError, ValueError):
+        return True
+    return "frozen_test_mse" not in epochs[0]
+
+
+def _train_in_worker(cfg_dict: dict, run_dir: str, eval_every_epoch: bool) -> str:
+    cached_train(config_from_dict(cfg_dict), run_dir=run_dir, progress=False, eval_every_epoch=eval_every_epoch)
+    return run_dir
+
+
+def cached_train_many(cfgs, *, workers: int | None = None, progress: bool = True,
+                      eval_every_epoch: bool = False) -> list:
+    """The runs of several configs (a seed band, a sweep), in order: uncached ones train side by side.
+
+    Why: a seed band is independent runs, and a laptop has more than one core.
+    Each worker process runs exactly `cached_train(cfg)` and saves the run folder;
+    the results are then loaded from the folders, so they are bit-identical to a
+    serial loop. Runs already on disk start no worker. `workers` defaults to the
+    number of CPUs; 1 trains in this process.
+    """
+    cfgs = list(cfgs)
+    dirs = [default_run_dir(c) for c in cfgs]
+    for c, d in zip(cfgs, dirs):
+        check_run_dir(d, c)
+    todo = {str(d): c for c, d in zip(cfgs, dirs) if _needs_training(c, d, eval_every_epoch)}
+    workers = min(workers or os.cpu_count() or 1, len(todo))
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            jobs = [pool.submit(_train_in_worker, c.to_dict(), d, eval_every_epoch) for d, c in todo.items()]
+            for i, job in enumerate(as_completed(jobs), 1):
+                done = Path(job.result())
+                if progress:
+                    print(f"[{i}/{len(jobs)}] trained {done.name}", flush=True)
+    return [cached_train(c, run_dir=d, progress=progress, eval_every_epoch=eval_every_epoch)
+            for c, d in zip(cfgs, dirs)]

@@ -29,6 +29,8 @@ from .data import SignalConfig
 TRAINERS = {"l1": "freqlstm_helpers.trainer:train", "streams": "freqlstm_helpers.stream_trainer:train"}
 ENGINES = ("torch", "fused")
 SCHEDULERS = ("none", "ReduceLROnPlateau")
+ROW_ORDERS = ("frequency-major", "interleaved", "shuffled")  # training.row_order (trainer l1)
+EPOCH_RESETS = ("none", "optimizer", "weights")  # training.epoch_reset (trainer l1)
 
 
 class ConfigError(ValueError):
@@ -150,11 +152,23 @@ class OptimizerConfig(_Section):
 
 @dataclass(frozen=True)
 class TrainingConfig(_Section):
+    """The report's training keys, plus two L=1 controls that notebook 03 runs.
+
+    row_order: "frequency-major" (the assignment's), "interleaved" (t-major: the four
+    frequencies of one sample, then the next sample) or "shuffled" (a fresh seeded
+    permutation every epoch: the control). The report's `shuffle` key stays false.
+    epoch_reset: at the start of every epoch after the first, "optimizer" restarts
+    Adam (moments and step count to zero, weights kept); "weights" reloads the initial
+    weights (Adam kept); "none" is the report's run.
+    """
+
     _key = "training"
     num_epochs: int = 5
     batch_size: int = 1
     shuffle: bool = False
     clip_grad_norm: float = 1.0
+    row_order: str = "frequency-major"
+    epoch_reset: str = "none"
 
     def __post_init__(self):
         self._set("num_epochs", _number(self._path("num_epochs"), self.num_epochs, ge=1, integer=True))
@@ -166,6 +180,8 @@ class TrainingConfig(_Section):
             _fail(self._path("shuffle"), self.shuffle,
                   "must be false (the carried state only means something if rows stay in time order)")
         self._set("clip_grad_norm", _number(self._path("clip_grad_norm"), self.clip_grad_norm, gt=0))
+        _choice(self._path("row_order"), self.row_order, ROW_ORDERS, "row orders")
+        _choice(self._path("epoch_reset"), self.epoch_reset, EPOCH_RESETS, "epoch resets")
 
 
 @dataclass(frozen=True)
@@ -302,6 +318,11 @@ class TrainConfig:
             object.__setattr__(self, "streams", StreamsConfig())
         if self.trainer != "streams" and self.streams is not None:
             _fail("streams", "...", "a streams section is only allowed with trainer: streams")
+        if self.trainer == "streams":
+            for key, default in (("row_order", "frequency-major"), ("epoch_reset", "none")):
+                if getattr(self.training, key) != default:
+                    _fail(f"training.{key}", getattr(self.training, key),
+                          f"must be {default!r} with trainer: streams (the L=1 trainer's control only)")
         expected = 1 + self.data.n_frequencies
         if self.model.input_size != expected:
             _fail("model.input_size", self.model.input_size,

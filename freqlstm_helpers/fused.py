@@ -239,10 +239,11 @@ def _adam_row(W, Wm, Wv, j, sd, a, wd, b1c, b2, b2c, ss, ibc, eps, gnext, b):
 
 
 @njit(**_JIT)
-def _train_kernel(P, M, V, step, n_in, H, X, y, h, c, hyper, losses, norms):
+def _train_kernel(P, M, V, step, n_in, H, X, y, h, c, hyper, losses, norms, preds):
     """Rows in order: forward, one-cell backward, clip_grad_norm_, Adam; state carried in h, c.
 
     hyper = (lr, beta1, beta2, eps, weight_decay, max_norm); max_norm <= 0 disables clipping.
+    preds gets each row's online prediction (before that row's step), as losses gets its loss.
     Returns the Adam step count after the last row.
     """
     ty = P.dtype.type
@@ -276,6 +277,7 @@ def _train_kernel(P, M, V, step, n_in, H, X, y, h, c, hyper, losses, norms):
         _cell_forward(gates, c, H, act, hn, cn, tc)
         pred, loss, dpred = _head_backward(head, H, y[t], c, act, hn, tc, dg)
         losses[t] = loss
+        preds[t] = pred
         total = _grad_norm(dg, x, h, hn, dpred)
         norms[t] = total
         coef = 1.0
@@ -601,6 +603,7 @@ class FusedEngine:
                                      and math.isfinite(clip) and clip >= 0):
             raise ValueError(f"clip_grad_norm={clip!r} is not allowed: give a number > 0, or None/0 for no clipping")
         self.clip = float(clip) if clip else 0.0
+        self.last_predictions = None
         self.reset_state()
 
     def _set_hyper(self, betas, eps, wd):
@@ -638,16 +641,19 @@ class FusedEngine:
         """Train on rows in order, state carried and detached.
 
         Returns per-row losses (before that row's step) and pre-clip global grad
-        norms, both float64 arrays.
+        norms, both float64 arrays. The rows' online predictions are kept in
+        `last_predictions` (notebook 03 compares how far they move per row with the target).
         """
         p = self.params
         X = _rows(X, p.input_size, p.theta.dtype)
         y = _targets(y, X.shape[0], p.theta.dtype)
         losses = np.empty(X.shape[0], np.float64)
         norms = np.empty(X.shape[0], np.float64)
+        self.last_predictions = np.empty(X.shape[0], np.float64)
         hyper = np.array([self.lr, self.betas[0], self.betas[1], self.eps, self.weight_decay, self.clip])
         p.step = int(_train_kernel(p.theta, p.exp_avg, p.exp_avg_sq, np.int64(p.step), p.input_size,
-                                   p.hidden_size, X, y, self._h, self._c, hyper, losses, norms))
+                                   p.hidden_size, X, y, self._h, self._c, hyper, losses, norms,
+                                   self.last_predictions))
         return losses, norms
 
     def predict(self, X, state=None):

@@ -44,6 +44,15 @@ def generalisation(train_mse: float, test_mse: float, band=GENERALISES_BAND) -> 
     return {"ratio": ratio, "generalises": bool(band[0] <= ratio <= band[1])}
 
 
+def bands_differ(a, b) -> bool:
+    """True when the min–max bands of two sets of seed results do not overlap.
+
+    The course states an effect only then; overlapping bands read "no difference measured".
+    """
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    return bool(a.max() < b.min() or b.max() < a.min())
+
+
 def shifted_test_set(config: SignalConfig, time_offset: float) -> Dataset:
     """Test noise (seed 2) on a time axis starting at t0: targets shift with it.
 

@@ -77,6 +77,7 @@ class TorchEngine:
         self.optimizer = torch.optim.Adam(self.params, lr=o.learning_rate, betas=o.betas, eps=o.eps,
                                           weight_decay=o.weight_decay, fused=True)
         self.max_norm = float(cfg.training.clip_grad_norm)
+        self.last_predictions = None  # the last train_rows call's online predictions
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -102,10 +103,12 @@ class TorchEngine:
         if y.shape[0] != n:
             raise ValueError(f"X has {n} rows but y has {y.shape[0]}")
         losses, norms = torch.empty(n), torch.empty(n)  # filled in place: no .item() per row
+        preds = torch.empty(n)
         state = self.state
         model.train()
         for i in range(n):
             pred, state = model.step(X[i], state)
+            preds[i] = pred.detach()
             loss = F.mse_loss(pred, y[i])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -114,6 +117,7 @@ class TorchEngine:
             losses[i] = loss.detach()
             state = model.detach(state)  # carry the values, cut the graph
         self.state = state
+        self.last_predictions = preds.numpy().astype(np.float64)
         return losses.numpy(), norms.numpy()
 
     def set_lr(self, lr: float) -> None:
@@ -122,6 +126,9 @@ class TorchEngine:
 
     def sync_to_model(self) -> None:
         """Nothing to do: this engine trains the model's own parameters."""
+
+    def sync_from_model(self) -> None:
+        """Nothing to do either: the model's parameters are the ones trained."""
 
     def optimizer_state(self) -> dict:
         return self.optimizer.state_dict()
@@ -329,22 +336,29 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
     history, all_losses, epoch_losses = [], [], []
     best = dict(epoch=0, loss=np.inf, weights=None, opt=None)
     stopped_by = stopping.COMPLETED
+    initial = (_clone_weights(model), copy.deepcopy(engine.optimizer_state()))  # for training.epoch_reset
     bar = _progress_bar(progress, n_epochs * n_rows, cfg.name)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # batch-1 ops are far below the size where threads pay off
     try:
         for epoch in range(1, n_epochs + 1):
             engine.reset_state()
+            if epoch > 1:
+                _epoch_reset(engine, model, cfg.training.epoch_reset, initial)
+            order = row_order(cfg, train_ds, epoch)
+            Xo, yo = (X, y) if order is None else (X[order], y[order])
             losses, norms = np.empty(n_rows, np.float32), np.empty(n_rows, np.float32)
             t0 = time.perf_counter()
             for start in range(0, n_rows, CHUNK_ROWS):
                 stop = min(start + CHUNK_ROWS, n_rows)
-                losses[start:stop], norms[start:stop] = engine.train_rows(X[start:stop], y[start:stop])
+                losses[start:stop], norms[start:stop] = engine.train_rows(Xo[start:stop], yo[start:stop])
                 if bar is not None:
                     bar.update(stop - start)
                     bar.set_postfix(epoch=epoch, loss=f"{losses[:stop].mean():.4f}", refresh=False)
             seconds = time.perf_counter() - t0
             engine.sync_to_model()
+            if order is not None:  # keep each loss at its frequency-major row, so blocks mean frequencies
+                losses[order] = losses.copy()
 
             record = _epoch_record(epoch, losses, norms, lr, seconds, cfg, n_samples)
             if eval_every_epoch:
@@ -386,6 +400,29 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
         from . import runs
         runs.save_run(result, run_dir)
     return result
+
+
+def row_order(cfg: TrainConfig, ds: Dataset, epoch: int):
+    """Indices into the frequency-major rows in the order an epoch trains them; None: unchanged.
+
+    "interleaved": sample by sample, the K frequencies of t, then of t + 1/fs.
+    "shuffled": a fresh permutation per epoch from a generator seeded by (seed, epoch).
+    """
+    K, N = cfg.data.n_frequencies, ds.n_samples
+    if cfg.training.row_order == "interleaved":
+        return np.arange(K * N).reshape(K, N).T.reshape(-1)
+    if cfg.training.row_order == "shuffled":
+        return np.random.default_rng([cfg.seed, epoch]).permutation(K * N)
+    return None
+
+
+def _epoch_reset(engine, model, how: str, initial) -> None:
+    """training.epoch_reset: restart Adam (weights kept) or reload the initial weights (Adam kept)."""
+    if how == "optimizer":
+        engine.load_optimizer_state(copy.deepcopy(initial[1]))
+    elif how == "weights":
+        model.load_state_dict(initial[0])
+        engine.sync_from_model()
 
 
 def _clone_weights(model) -> dict:

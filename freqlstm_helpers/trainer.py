@@ -278,6 +278,11 @@ class TrainResult:
         return self._column("frozen_train_mse") if self.history and "frozen_train_mse" in self.history[0] else None
 
     @property
+    def frozen_val_mse(self) -> np.ndarray | None:
+        """Per-epoch frozen validation MSE (the stream trainer always; the L=1 trainer with eval_every_epoch)."""
+        return self._column("frozen_val_mse") if self.history and "frozen_val_mse" in self.history[0] else None
+
+    @property
     def frozen_test_mse(self) -> np.ndarray | None:
         return self._column("frozen_test_mse") if self.history and "frozen_test_mse" in self.history[0] else None
 
@@ -311,8 +316,10 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
           eval_every_epoch: bool = False, callbacks: Sequence[Callable] | None = None) -> TrainResult:
     """Train the L=1 regime described by cfg; save to run_dir if given.
 
-    eval_every_epoch adds frozen train/test MSE to every epoch's record (about
-    a second per epoch). Each callback is called as cb(record, model) after
+    eval_every_epoch adds frozen train and test MSE (frequency-major, state
+    carried, as metrics.json) and the validation MSE per stream (as the stream
+    trainer records it, so notebook 04's ladder reads both trainers alike) to
+    every epoch's record (about a second per epoch). Each callback is called as cb(record, model) after
     every epoch (model holds that epoch's weights); returning True stops the
     run with stopped_by="callback". The stopping rules of cfg see the online
     epoch loss, as the report prescribes.
@@ -324,6 +331,8 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
         runs.check_run_dir(run_dir, cfg)  # refuse a mismatching folder before spending minutes
 
     train_ds, test_ds = datasets(cfg)
+    val_ds = build_dataset(cfg.data, split="validation") if eval_every_epoch else None
+    from .stream_trainer import stream_mse  # here: stream_trainer imports this module
     X, y = rows_for(train_ds, cfg.input_blind), train_ds.y
     n_rows, n_samples = X.shape[0], train_ds.n_samples
     model = new_model(cfg)
@@ -364,6 +373,8 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
             if eval_every_epoch:
                 torch.set_num_threads(threads)
                 record["frozen_train_mse"] = frozen_mse(model, train_ds, input_blind=cfg.input_blind)["mse"]
+                val = stream_mse(model, val_ds, 1.0, cfg.input_blind)  # per stream, as the stream trainer scores it
+                record["frozen_val_mse"], record["frozen_val_mse_per_frequency"] = val["mse"], val["per_frequency"]
                 record["frozen_test_mse"] = frozen_mse(model, test_ds, input_blind=cfg.input_blind)["mse"]
                 torch.set_num_threads(1)
             history.append(record)

@@ -13,7 +13,7 @@ export FREQLSTM_HEADLESS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup course test bench robustness lab sync student grade feedback site test-browser clean
+.PHONY: help setup course test bench robustness lab sync student grade feedback site site-instructor test-browser clean
 
 help:
 	@echo "make course   execute every notebook in order, in place (figures/ gets the key plots)"
@@ -21,7 +21,8 @@ help:
 	@echo "make bench    seconds per L=1 epoch: plain nn.LSTM loop vs reference trainer vs fused engine"
 	@echo "make robustness  the corrected recipe, 3 seeds x 3 CPU profiles -> benchmarks/robustness.json"
 	@echo "make lab      open JupyterLab on the course"
-	@echo "make site     build the course website from the executed notebooks into build/site/ (executes nothing)"
+	@echo "make site     the public course website in build/site/: release notebooks + executed outputs, no solutions (executes nothing)"
+	@echo "make site-instructor  instructor-only website (solutions, INSTRUCTORS.md's answer key) in build/site-instructor/"
 	@echo "make test-browser  the site and JupyterLab in headless Chromium (Playwright); screenshots in build/browser/"
 	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
 	@echo "make student  nbgrader release versions (solutions, hidden tests, answers removed) in build/student/"
@@ -79,17 +80,22 @@ grade: $(STAMP)
 feedback: $(STAMP)
 	$(PY) -m freqlstm_helpers.homework --course $(COURSE) feedback
 
-# The website: Sphinx + MyST-NB + sphinx-book-theme (configuration in site/conf.py). It shows
-# the outputs committed by `make course` and never executes a notebook; it runs offline.
+# The website: Sphinx + MyST-NB + sphinx-book-theme (configuration in docs/site/conf.py), built by
+# freqlstm_helpers/website/. The public site shows nbgrader's release notebooks with the outputs
+# `make course` committed, never a solution; it executes nothing and runs offline. A notebook
+# without outputs or with an error output is refused (one line, exit 2, old site removed).
 site: $(STAMP)
-	$(VENV)/bin/sphinx-build -b html -c site -d build/.site-doctrees -q . build/site
-	@echo "site: build/site/index.html  (serve it: $(PY) -m http.server -d build/site -b 127.0.0.1 8000)"
+	@$(PY) -m freqlstm_helpers.website --out build/site
+	@echo "serve it: $(PY) -m http.server -d build/site -b 127.0.0.1 8000"
+
+site-instructor: $(STAMP)
+	@$(PY) -m freqlstm_helpers.website --instructor --out build/site-instructor
 
 # Headless Chromium (FREQLSTM_CHROMIUM, else a system chromium, else Playwright's own) drives
-# the built site and a live JupyterLab. Not part of `make test`.
+# the built site and a live JupyterLab. Not part of `make test` (tests/conftest.py ignores tests/browser).
 test-browser: site
-	@$(PY) -m tests_browser.chromium >/dev/null
-	$(PY) -m pytest tests_browser -p no:cacheprovider --durations=10; \
+	@$(PY) -m tests.browser.chromium >/dev/null
+	$(PY) -m pytest tests/browser -p no:cacheprovider --durations=10; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
 
 clean:

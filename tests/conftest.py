@@ -2,7 +2,12 @@
 
 The homework tests execute the student notebooks, which reuse the run caches
 the course notebooks made a moment earlier in the same session.
+
+tests/browser/ (headless Chromium, minutes) is not collected by `pytest tests`;
+`make test-browser` runs it by naming it: `pytest tests/browser`.
 """
+
+collect_ignore = ["browser"]
 
 
 def pytest_collection_modifyitems(session, config, items):

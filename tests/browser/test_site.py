@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests_browser.conftest import ROOT, SITE
+from tests.browser.conftest import ROOT, SITE
 
 VIEWPORT = {"width": 1280, "height": 900}
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests_browser.chromium import ARGS, HOW_TO_GET_ONE, find_chromium
+from tests.browser.chromium import ARGS, HOW_TO_GET_ONE, find_chromium
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "build" / "site"
 ARTIFACTS = ROOT / "build" / "browser"
 VENV_BIN = Path(sys.executable).parent

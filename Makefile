@@ -20,7 +20,7 @@ help:
 	@echo "make test     unit tests + nbval over every notebook + .py/.ipynb drift check"
 	@echo "make bench    seconds per L=1 epoch: plain nn.LSTM loop vs reference trainer vs fused engine"
 	@echo "make robustness  the corrected recipe, 3 seeds x 3 CPU profiles -> benchmarks/robustness.json"
-	@echo "make lab      open JupyterLab on the course"
+	@echo "make lab      open JupyterLab on notebooks/ (instructor versions); make lab LAB_DIR=build/student for the student versions"
 	@echo "make site     the public course website in build/site/: release notebooks + executed outputs, no solutions (executes nothing)"
 	@echo "make site-instructor  instructor-only website (solutions, INSTRUCTORS.md's answer key) in build/site-instructor/"
 	@echo "make test-browser  the site and JupyterLab in headless Chromium (Playwright); screenshots in build/browser/"
@@ -61,8 +61,10 @@ bench: $(STAMP)
 robustness: $(STAMP)
 	$(PY) -m freqlstm_helpers.robustness --seeds 0 1 2 --out benchmarks/robustness.json
 
+# LAB_DIR=build/student opens the release versions that `make student` writes (what students use).
+LAB_DIR ?= notebooks
 lab: $(STAMP)
-	FREQLSTM_HEADLESS=0 $(VENV)/bin/jupyter lab notebooks/
+	FREQLSTM_HEADLESS=0 $(VENV)/bin/jupyter lab $(LAB_DIR)/
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)

@@ -149,6 +149,10 @@ def test_page(page_path, site_url, visit, artifacts):
         stubs = page.locator("div.cell", has=page.locator("div.cell_input", has_text="YOUR CODE HERE"))
         assert stubs.count() >= 1, "no exercise stub on a notebook page: is this the release version?"
         assert stubs.locator(".cell_output").count() == 0, "an exercise stub shows an output"
+        stubs.first.scroll_into_view_if_needed()
+        page.evaluate("() => window.scrollBy(0, -250)")
+        page.screenshot(path=artifacts / f"site-{slug(page_path)}-first-exercise.png")
+        page.evaluate("() => window.scrollTo(0, 0)")
 
     # no error output or traceback
     errors = page.locator(".output.traceback, .output.error, .output.stderr")

@@ -107,14 +107,24 @@ def test_the_instructor_build_shows_solutions_and_the_guide(course, tmp_path):
 
 def test_a_refused_build_removes_the_old_site(course, tmp_path):
     out = tmp_path / "build" / "site"
-    out.mkdir(parents=True)
+    (out / "_static").mkdir(parents=True)
     (out / "index.html").write_text("an old site")
+    (out / "objects.inv").write_text("")
     nb_path = course / "notebooks" / "01_tiny.ipynb"
     nb_path.write_text(nb_path.read_text()[:200])          # truncated
     with pytest.raises(SiteError, match=r"notebooks/01_tiny.ipynb: not a readable notebook"):
         build_site(out, root=course)
     assert not out.exists(), "a stale site was left behind a failed build"
     assert [p.name for p in out.parent.iterdir()] == [], "temporary build folders left behind"
+
+
+def test_a_folder_that_is_not_a_site_is_never_replaced(course, tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("not a website")
+    with pytest.raises(SiteError, match="is not a site built here"):
+        build_site(out, root=course)
+    assert (out / "notes.txt").read_text() == "not a website"
 
 
 def test_the_command_says_one_line_and_exits_2(course, tmp_path):

@@ -142,13 +142,25 @@ def _discard(out: Path) -> None:
         shutil.rmtree(out)
 
 
+def _replaceable(out: Path) -> bool:
+    """True when `out` is absent, an empty folder or an earlier site build (which a build replaces)."""
+    if not out.exists() and not out.is_symlink():
+        return True
+    if out.is_dir() and not out.is_symlink():
+        return not any(out.iterdir()) or all((out / n).exists() for n in ("index.html", "objects.inv", "_static"))
+    return False
+
+
 def build_site(out: Path | str = "build/site", *, instructor: bool = False, root: Path | None = None) -> dict:
     """Build the public (or instructor) site into `out`; returns what was built. Raises SiteError.
 
     On any failure the old `out` is removed as well: a failed build never leaves a stale site.
+    An `out` that holds anything but an earlier site is refused before anything is written.
     """
     root = Path(root or repo_root())
     out = Path(out)
+    if not _replaceable(out):
+        raise SiteError(f"{out} exists and is not a site built here: give --out a new or empty folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-{os.getpid()}-", dir=out.parent))
@@ -196,7 +208,8 @@ def main(argv=None) -> int:
     try:
         built = build_site(out, instructor=a.instructor)
     except SiteError as e:
-        print(f"site: refused: {e}" + (f" (the old {out} is removed)" if had_one else ""), file=sys.stderr)
+        gone = had_one and not out.exists()
+        print(f"site: refused: {e}" + (f" (the old {out} is removed)" if gone else ""), file=sys.stderr)
         return 2
     what = ("instructor-only: solutions and the answer key; do not publish" if a.instructor
             else "release notebooks: no solutions, hidden tests or answers")

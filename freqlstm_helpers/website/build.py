@@ -207,10 +207,12 @@ def main(argv=None) -> int:
     start, had_one = time.monotonic(), out.exists()
     try:
         built = build_site(out, instructor=a.instructor)
-    except SiteError as e:
+    except (SiteError, OSError, KeyboardInterrupt) as e:
         gone = had_one and not out.exists()
-        print(f"site: refused: {e}" + (f" (the old {out} is removed)" if gone else ""), file=sys.stderr)
-        return 2
+        why = {SiteError: "refused", KeyboardInterrupt: "interrupted"}.get(type(e), "failed")
+        detail = f": {e}" if str(e) else ""
+        print(f"site: {why}{detail}" + (f" (the old {out} is removed)" if gone else ""), file=sys.stderr)
+        return 130 if isinstance(e, KeyboardInterrupt) else 2
     what = ("instructor-only: solutions and the answer key; do not publish" if a.instructor
             else "release notebooks: no solutions, hidden tests or answers")
     print(f"site: {out}/index.html, {len(built['pages'])} pages ({what}); {time.monotonic() - start:.1f} s")

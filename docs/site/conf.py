@@ -96,6 +96,7 @@ def _write_index(app, exc):
         (Path(app.outdir) / "index.html").write_text(
             f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<title>{html_title}</title>'
+            f'<link rel="icon" href="data:,">'   # no icon request: the refresh would abort it (else /favicon.ico, 404)
             f'<meta http-equiv="refresh" content="0; url={target}">'
             f'<link rel="canonical" href="{target}"></head>'
             f'<body><p><a href="{target}">{html_title}</a></p></body></html>\n',

@@ -1,4 +1,7 @@
-"""Reading a folder of submissions, SUBMISSIONS/<student>/<NN_name>.ipynb, refusing what must not be followed.
+"""Reading a folder of submissions, refusing what must not be followed.
+
+SUBMISSIONS/<student>/<NN_name>.ipynb, or nbgrader's own SUBMISSIONS/<student>/<NN_name>/<NN_name>.ipynb
+(the course folder's submitted/ after `nbgrader collect`).
 
 Any folder name that is a valid path segment is a student (`.x`, `a[b]`, `José`). Refused, each
 with one line naming it: a student folder or notebook that is a symbolic link (grading follows
@@ -52,7 +55,11 @@ def read_submissions(folder: Path, graded: list[str]) -> tuple[list[Submission],
             refused.append(f"refused {entry}: it resolves outside {folder} ('..' or a mount)")
             continue
         sub = Submission(entry.name, entry)
-        for f in sorted(entry.iterdir(), key=lambda p: p.name):
+        files = sorted(entry.iterdir(), key=lambda p: p.name)
+        # nbgrader's own layout too: <student>/<NN_name>/<NN_name>.ipynb (what `nbgrader collect` writes)
+        files += [d / f"{d.name}.ipynb" for d in files if d.is_dir() and not d.is_symlink() and d.name in graded
+                  and (d / f"{d.name}.ipynb").exists()]
+        for f in files:
             if f.suffix != ".ipynb":
                 continue
             if f.is_symlink():
@@ -61,7 +68,7 @@ def read_submissions(folder: Path, graded: list[str]) -> tuple[list[Submission],
             if f.stem not in graded:
                 sub.skipped.append(f.name)
                 continue
-            if not f.is_file() or f.resolve().parent != entry.resolve():
+            if not f.is_file() or entry.resolve() not in f.resolve().parents:
                 refused.append(f"refused {f}: not a plain file inside {entry}")
                 continue
             sub.paths[f.stem] = f
@@ -77,6 +84,8 @@ def store(sub: Submission, course: Path, graded: list[str]) -> None:
     """Copy each notebook as handed in to submitted/<student>/<NN_name>/ (what nbgrader keeps); drop stale ones."""
     for stem in graded:
         dest = course / "submitted" / sub.student / stem
+        if stem in sub.paths and sub.paths[stem].resolve() == (dest / f"{stem}.ipynb").resolve():
+            continue  # grading the course's own submitted/ (after `nbgrader collect`): already in place
         shutil.rmtree(dest, ignore_errors=True)  # a re-run grades what is in SUBMISSIONS now
         if stem in sub.paths:
             dest.mkdir(parents=True)

@@ -184,23 +184,73 @@ def write_student_versions(notebooks_dir: Path, out: Path, course: Path) -> dict
     return kinds
 
 
-def feedback(course: Path) -> tuple[list[Path], list[str]]:
-    """nbgrader's HTML feedback for every autograded submission; returns (files, students left without)."""
-    assignments = sorted({p.name for p in (course / "autograded").glob("*/*") if p.is_dir()}
-                         | {p.name for p in (course / "autograded").glob(".*/*") if p.is_dir()})
-    if not assignments:
+def run_converter(converter_class, course: Path, student: str, stem: str | None = None) -> None:
+    """An nbgrader converter (Autograde, GenerateFeedback) for one student, in this process, with the course's config.
+
+    The student id and the assignment are glob-escaped, and so is each assignment folder found
+    (nbgrader 0.9.6 globs it again unescaped), so any folder name works: `.x`, `a[b] c`.
+    """
+    import logging
+    import os
+    import warnings
+
+    from nbgrader.converters.base import NbGraderException
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    class Escaped(converter_class):
+        def init_notebooks(self) -> None:
+            self.assignments, self.notebooks = {}, []
+            for assignment in glob.glob(self._format_source(self.coursedir.assignment_id, self.coursedir.student_id)):
+                found = glob.glob(os.path.join(glob.escape(assignment), self.coursedir.notebook_id + ".ipynb"))
+                if found:
+                    self.assignments[assignment] = found
+            if not self.assignments:
+                raise NbGraderException(f"nothing to convert for {student!r} in {course}")
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    cfg.CourseDirectory.root = str(Path(course).resolve())
+    cd = CourseDirectory(config=cfg)
+    cd.assignment_id = glob.escape(stem) if stem else "*"
+    cd.student_id = glob.escape(student)
+    conv = Escaped(coursedir=cd, config=cfg)
+    conv.force = True
+    conv.log.setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's session warnings from nbgrader's own bookkeeping
+        conv.start()
+
+
+def feedback(course: Path, students: list[str] | None = None) -> tuple[list[Path], list[str]]:
+    """nbgrader's HTML feedback for every autograded submission (or those of `students`).
+
+    Returns (HTML files, a sentence per submission left without feedback).
+    """
+    from nbgrader.converters import GenerateFeedback
+
+    auto = course / "autograded"
+    found = sorted(p.name for p in auto.iterdir() if p.is_dir()) if auto.is_dir() else []
+    if not found:
         raise FileNotFoundError(f"nothing autograded in {course}: run `make grade SUBMISSIONS=dir` first")
-    hidden = sorted(p.name for p in (course / "autograded").glob(".*") if p.is_dir())  # "*" skips dot folders
-    for a in assignments:
-        nbgrader(course, "generate_feedback", a, "--force", check=False)
-        for student in hidden:
-            nbgrader(course, "generate_feedback", a, "--force", f"--student={glob.escape(student)}", check=False)
+    failed = []
+    for student in (students if students is not None else found):
+        try:
+            run_converter(GenerateFeedback, course, student)
+        except Exception as e:  # noqa: BLE001 - one student's feedback failing must not hide the others'
+            failed.append(f"{student}: {type(e).__name__}: {e}")
+    if failed:
+        with open(course / "nbgrader.log", "a") as fh:
+            fh.write("generate_feedback failed for:\n" + "\n".join(failed) + "\n")
     made = sorted((course / "feedback").glob("*/*/*.html")) + sorted((course / "feedback").glob(".*/*/*.html"))
     missing = []
-    for sub in sorted(p for p in (course / "submitted").iterdir() if p.is_dir()) if (course / "submitted").is_dir() \
-            else []:
+    subs = sorted(p for p in (course / "submitted").iterdir() if p.is_dir()) if (course / "submitted").is_dir() else []
+    for sub in subs:
+        if students is not None and sub.name not in students:
+            continue
         for nb_dir in sorted(p for p in sub.iterdir() if p.is_dir()):
             if not (course / "feedback" / sub.name / nb_dir.name / f"{nb_dir.name}.html").exists():
-                missing.append(f"{sub.name}/{nb_dir.name}")
+                why = ("feedback failed (see nbgrader.log)" if (auto / sub.name / nb_dir.name).is_dir()
+                       else "never autograded (make grade named why)")
+                missing.append(f"{sub.name}/{nb_dir.name}: {why}")
     return made, missing
 

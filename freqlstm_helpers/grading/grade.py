@@ -19,11 +19,10 @@
 """
 from __future__ import annotations
 
-import glob
 import inspect
 import json
-import logging
 import secrets
+import shutil
 import time
 import uuid
 from concurrent.futures import as_completed
@@ -107,7 +106,8 @@ def build_run(course: Path, graded: list[str], seed: int, limits: sandbox.Limits
                               "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes})
         run["notebooks"][stem] = {"setup": release_setup(course, stem, spec.setup_cells),
                                   "preimport": list(spec.preimport) + sorted({t.split(":")[0] for ex in exercises
-                                                                              for t in ex["denied"]}),
+                                                                              for t in ex["denied"]
+                                                                              if not t.startswith("freqlstm_helpers")}),
                                   "exercises": exercises}
     return run
 
@@ -115,27 +115,24 @@ def build_run(course: Path, graded: list[str], seed: int, limits: sandbox.Limits
 # --------------------------------------------------------------------------------------
 # nbgrader's autograde, in this process, from the verdicts
 # --------------------------------------------------------------------------------------
-def autograde(course: Path, stem: str, student: str) -> None:
+def autograde(course: Path, student: str, stem: str | None = None) -> None:
+    """nbgrader's Autograde for one student (every handed-in notebook, or `stem`), as configured in the course."""
     from nbgrader.converters import Autograde
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    cfg.CourseDirectory.root = str(course)
-    cd = CourseDirectory(config=cfg)
-    cd.assignment_id, cd.student_id = glob.escape(stem), glob.escape(student)
-    conv = Autograde(coursedir=cd, config=cfg)
-    conv.force = True
-    conv.log.setLevel(logging.ERROR)
-    conv.start()
+    course_mod.run_converter(Autograde, course, student, stem)
 
 
 def forget_submission(course: Path, stem: str, student: str) -> None:
     """A notebook not handed in this time: no verdicts, no autograded copy, no gradebook entry from before."""
+    import warnings
+
     from nbgrader.api import Gradebook, MissingEntry
+    if not (verdicts_path(course, student, stem).exists() or (course / "autograded" / student / stem).exists()):
+        return  # never graded here: nothing to forget
     verdicts_path(course, student, stem).unlink(missing_ok=True)
+    shutil.rmtree(course / "autograded" / student / stem, ignore_errors=True)
     db = course / "gradebook.db"
-    with Gradebook(f"sqlite:///{db}", course_mod.COURSE_ID) as gb:
+    with Gradebook(f"sqlite:///{db}", course_mod.COURSE_ID) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
             gb.remove_submission(stem, student)
         except MissingEntry:
@@ -191,9 +188,10 @@ def grade(notebooks_dir: Path, submissions: Path, course: Path, out_csv: Path, j
         if nbs:
             jobs_by_student[sub.student] = {"student": sub.student, "notebooks": nbs}
 
-    for ex_id in run["cases"]:  # local workers share this process: every reference is computed once, here
-        if scheduler is None:
-            worker.references(run, ex_id)
+    handed_in = {nb["stem"] for job in jobs_by_student.values() for nb in job["notebooks"]}
+    for stem in handed_in:  # local workers share this process: every reference is computed once, here
+        for ex in run["notebooks"][stem]["exercises"] if scheduler is None else ():
+            worker.references(run, ex["id"])
 
     done = {}
     with executor(jobs, scheduler) as (pool, where):
@@ -271,12 +269,13 @@ def _record(course: Path, sub, result: dict, releases: dict, static: dict, run: 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"student": sub.student, "notebook": stem, "seed": report.seed,
                                     "notes": notes, "verdicts": verdicts}, indent=1))
-        autograde(course, stem, sub.student)
         got = sum(v["points"] for v in verdicts)
         most = sum(v["max_points"] for v in verdicts)
         flags = [v["exercise"] for v in verdicts if v["status"] == MANUAL]
         parts.append(f"{stem[:2]} {got:g}/{most:g}" + (f" (manual: {', '.join(flags)})" if flags else "")
                      + (f" ({len(notes)} test cell(s) changed: ignored)" if notes else ""))
+    if any(stem in sub.notebooks for stem in releases):
+        autograde(course, sub.student)
     ended = "" if result["ended"] == "done" else f"; its sandbox ended early ({result['ended']})"
     return f"graded {sub.student} in {result['seconds']:.1f} s: " + ", ".join(parts) + ended
 

@@ -119,6 +119,7 @@ def image() -> Path:
         for p in _configs_dir().glob("*.yaml"):
             shutil.copyfile(p, root / "course" / "configs" / p.name)
         shutil.copyfile(RUNNER, root / "runner.py")
+        _font_cache(root / "mpl")
         import compileall
         compileall.compile_dir(str(root / "pkg"), quiet=1)  # nothing to write at run time
         for p in root.rglob("*"):
@@ -128,6 +129,13 @@ def image() -> Path:
         import atexit
         atexit.register(shutil.rmtree, root, True)
         return root
+
+
+def _font_cache(folder: Path) -> None:
+    """matplotlib's font list, built once here; the runner copies it into each sandbox's config folder."""
+    folder.mkdir()
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                   env={**os.environ, "MPLCONFIGDIR": str(folder)}, timeout=300)
 
 
 # --------------------------------------------------------------------------------------

@@ -171,7 +171,7 @@ def judge(ex, frame: dict | None, references: list, cases: list, max_points: flo
                             f"write your own. {ex.hint}".rstrip())
     else:
         v = _from_frame(ex, frame, references, cases, verdict)
-    if static.get("dynamic") and v.status != NOT_DONE:
+    if static.get("dynamic"):  # a stub with an attempt around it is flagged too: the instructor should see it
         auto = f"{v.status}: {v.message}"
         v = verdict(MANUAL, f"flagged for manual grading, because it {'; '.join(static['dynamic'])}. "
                             f"Automatic score 0. (The automatic check said: {auto})")

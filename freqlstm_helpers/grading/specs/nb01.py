@@ -117,4 +117,4 @@ NOTEBOOK = Notebook("01_signals_and_fft", (
              describe=lambda c: f"{len(c['args'][0])} samples at {c['args'][1]:g} Hz, f = {c['args'][2]:.3f} Hz, "
                                 f"factor {c['kwargs']['factor']:g}",
              hint="Hint: the bin nearest f against factor x the median of all bins but 0 Hz."),
-), preimport=("numpy", "matplotlib.pyplot", "freqlstm_helpers.spectrum", "freqlstm_helpers.baselines"))
+), preimport=("numpy", "matplotlib.pyplot"))

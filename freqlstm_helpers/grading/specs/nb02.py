@@ -138,5 +138,4 @@ NOTEBOOK = Notebook("02_l1_state_mechanics", (
              denied=("state_checks.outputs_over_rows", "state_checks.run_state_checks"),
              describe=lambda c: f"hidden size {c['hidden']}, {len(c['X'])} rows",
              hint="Hint: under torch.no_grad(), a fresh zero state (model.reset) for every row, one step each."),
-), preimport=("numpy", "torch", "matplotlib.pyplot", "freqlstm_helpers.model", "freqlstm_helpers.fused",
-              "freqlstm_helpers.state_checks", "torch.autograd.functional", "torch.autograd.forward_ad", "torch.func"))
+), preimport=("numpy", "torch", "matplotlib.pyplot"))

@@ -142,6 +142,4 @@ NOTEBOOK = Notebook("03_divergence_at_lr_1e-3", (
     Exercise("03.5", "last_target_mse", 1, _last_cases, probes.call, _last_reference, close(atol=1e-12, rtol=1e-9),
              describe=lambda c: f"{len(c['args'][0])} rows",
              hint="Hint: the prediction for row r is y[r-1], and 0 for the first row."),
-), preimport=("numpy", "torch", "matplotlib.pyplot", "freqlstm_helpers.trainer", "freqlstm_helpers.fused",
-              "freqlstm_helpers.runs", "freqlstm_helpers.state_checks", "freqlstm_helpers.bench",
-              "freqlstm_helpers.evaluate", "freqlstm_helpers.stream_trainer", "freqlstm_helpers.metrics"))
+), preimport=("numpy", "torch", "matplotlib.pyplot", "torch._dynamo"))  # Adam imports _dynamo: once, before forking

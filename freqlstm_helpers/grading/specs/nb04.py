@@ -116,5 +116,4 @@ NOTEBOOK = Notebook("04_corrected_30_epoch_run", (
              denied=("robustness.meets_targets", "robustness.worst"),
              describe=lambda c: f"seeds {c['args'][0]}",
              hint="Hint: the largest worst-frequency error and the largest ratio over the seeds; <= is allowed."),
-), preimport=("numpy", "torch", "matplotlib.pyplot", "freqlstm_helpers.stream_trainer", "freqlstm_helpers.stopping",
-              "freqlstm_helpers.runs", "freqlstm_helpers.robustness"))
+), preimport=("numpy", "torch", "matplotlib.pyplot", "torch._dynamo"))  # Adam imports _dynamo: once, before forking

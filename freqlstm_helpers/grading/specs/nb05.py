@@ -89,5 +89,4 @@ NOTEBOOK = Notebook("05_per_frequency_evaluation", (
              describe=lambda c: f"usual {c['args'][0]:g}, shifted {c['args'][1]:g}",
              hint="Hint: first ask whether the usual test beats the baseline at all; use the thresholds stated "
                   "above the exercise."),
-), preimport=("numpy", "torch", "matplotlib.pyplot", "freqlstm_helpers.evaluate", "freqlstm_helpers.metrics",
-              "freqlstm_helpers.baselines", "freqlstm_helpers.trainer", "freqlstm_helpers.stream_trainer"))
+), preimport=("numpy", "torch", "matplotlib.pyplot"))

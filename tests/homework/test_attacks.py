@@ -61,7 +61,7 @@ def test_time_and_memory_attacks_end_at_their_own_limits(graded_class):
     _, rows, _, report, _ = graded_class
     note = by_exercise(rows, "attack_sleep_past_timeout", NB01)["ex01_1"]["note"]
     assert "time limit" in note
-    assert "CPU time limit" in by_exercise(rows, "attack_cpu_spin", NB01)["ex01_1"]["note"]
+    assert "time limit" in by_exercise(rows, "attack_cpu_spin", NB01)["ex01_1"]["note"]  # CPU, or wall when loaded
     assert by_exercise(rows, "attack_memory_bomb", NB01)["ex01_1"]["status"] == "failed"
     wall = TEST_LIMITS.wall_seconds
     assert report.sandbox_seconds["attack_sleep_past_timeout"] < TEST_LIMITS.startup_seconds + 4 * (wall + 2)

@@ -70,8 +70,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata"]
 c.Autograde.autograde_preprocessors = [
     "freqlstm_helpers.grading.preprocessors.InjectVerdicts", "nbgrader.preprocessors.LimitOutput",
-    "freqlstm_helpers.grading.preprocessors.SaveVerdicts", "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata"]
+    "freqlstm_helpers.grading.preprocessors.SaveVerdicts", "nbgrader.preprocessors.AssignLatePenalties"]
 '''
 
 

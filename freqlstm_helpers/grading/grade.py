@@ -188,11 +188,6 @@ def grade(notebooks_dir: Path, submissions: Path, course: Path, out_csv: Path, j
         if nbs:
             jobs_by_student[sub.student] = {"student": sub.student, "notebooks": nbs}
 
-    handed_in = {nb["stem"] for job in jobs_by_student.values() for nb in job["notebooks"]}
-    for stem in handed_in:  # local workers share this process: every reference is computed once, here
-        for ex in run["notebooks"][stem]["exercises"] if scheduler is None else ():
-            worker.references(run, ex["id"])
-
     done = {}
     with executor(jobs, scheduler) as (pool, where):
         say(f"grading {len(jobs_by_student)} student(s) on {where}; probe seed of this run: {report.seed}")

@@ -15,6 +15,7 @@ from . import runner, sandbox
 from .runner import decode, encode
 
 _REFS: dict = {}
+_LOCKS: dict = {}
 _LOCK = threading.Lock()
 
 
@@ -28,6 +29,8 @@ def references(run: dict, ex_id: str) -> list:
     from .specs import exercises
     key = (run["id"], ex_id)
     with _LOCK:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    with lock:  # one exercise at a time; workers needing other exercises go on meanwhile
         if key not in _REFS:
             ex = next(e for e in exercises() if e.id == ex_id)
             import torch
@@ -52,13 +55,13 @@ def grade_student(job: dict, run: dict) -> dict:
     if fp != run["fingerprint"]:
         raise sandbox.SandboxFailed(f"this worker's course package ({fp}) differs from the coordinator's "
                                     f"({run['fingerprint']}): install the same version on every worker")
-    refs = {ex["id"]: references(run, ex["id"]) for nb in job["notebooks"]
-            for ex in run["notebooks"][nb["stem"]]["exercises"]}
     limits = sandbox.Limits(**run["limits"])
     result = sandbox.run_job(sandbox_job(job, run), limits)
     for stem, setup in result.setups.items():
         if not setup.get("ok"):
             raise sandbox.SandboxFailed(f"the release setup cell of {stem} failed in the sandbox: {setup.get('error')}")
+    refs = {ex["id"]: references(run, ex["id"]) for nb in job["notebooks"]  # after the sandbox: never seen by it
+            for ex in run["notebooks"][nb["stem"]]["exercises"]}
     return {"student": job["student"], "frames": {f"{s}|{e}": f for (s, e), f in result.results.items()},
             "references": refs, "ended": result.ended, "seconds": round(result.seconds, 2),
             "startup_seconds": result.startup_seconds}

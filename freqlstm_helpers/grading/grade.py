@@ -178,6 +178,7 @@ def grade(notebooks_dir: Path, submissions: Path, course: Path, out_csv: Path, j
         for stem in graded:
             if stem in sub.unreadable:
                 say(f"{sub.student}/{stem}.ipynb is not a readable notebook ({sub.unreadable[stem]}): it scores 0")
+                _unreadable_verdicts(course, sub.student, stem, sub.unreadable[stem], report.seed)
             if stem not in sub.notebooks:
                 continue
             sols = solution_sources(sub.notebooks[stem], releases[stem])
@@ -228,6 +229,16 @@ def grade(notebooks_dir: Path, submissions: Path, course: Path, out_csv: Path, j
     export.write_csv(report.rows, out_csv)
     report.csv = out_csv
     return report
+
+
+def _unreadable_verdicts(course: Path, student: str, stem: str, why: str, seed: int) -> None:
+    """Verdicts for a notebook nbgrader cannot read either: every exercise FAILED, saying why (no gradebook entry)."""
+    from .verdicts import FAILED, Verdict
+    vs = [Verdict(ex.id, ex.grade_id, FAILED, f"the notebook handed in is not readable ({why}).", 0.0,
+                  float(ex.points)).to_dict() for ex in specs.NOTEBOOKS[stem].exercises]
+    path = verdicts_path(course, student, stem)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"student": student, "notebook": stem, "seed": seed, "notes": [], "verdicts": vs}))
 
 
 def _python(src):

@@ -184,16 +184,22 @@ def _from_frame(ex, frame, references, cases, verdict) -> Verdict:
     if frame["status"] != "ok":
         return verdict(FAILED, f"{_LIMITS.get(frame['status'], frame['status'])} "
                                f"({frame.get('seconds', 0):.1f} s); score 0.")
-    data = json.loads(frame["payload"])
-    if "fatal" in data:
-        raise RuntimeError(f"exercise {ex.id}: the grader failed inside the sandbox: {data['fatal']}")
-    if data["confinement"].get("stub_failures"):
-        raise RuntimeError(f"exercise {ex.id}: could not replace denied functions: {data['confinement']['stub_failures']}")
-    cell_errors = {g: m for g, m in data["cells"].items() if m != "ok"}
+    # Everything below came out of a process that ran student code: malformed data is the student's
+    # problem (FAILED), and what claims to be a grader problem is shown to a human (MANUAL), never a crash.
+    try:
+        data = json.loads(frame["payload"])
+        cell_errors = {str(g): str(m) for g, m in data["cells"].items() if m != "ok"}
+        confinement, results = data["confinement"], list(data["cases"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return verdict(FAILED, "its result could not be read (the process was tampered with, or died writing it).")
+    if "fatal" in data or confinement.get("stub_failures") or confinement.get("seccomp") is not True:
+        why = data.get("fatal") or confinement.get("stub_failures") or "no seccomp filter"
+        return verdict(MANUAL, f"the sandbox reported a grader problem ({str(why)[:300]}); check this one by hand.")
     if data.get("missing_function"):
         why = f" ({ex.solution_id} raised {cell_errors[ex.solution_id]})" if ex.solution_id in cell_errors else ""
         return verdict(FAILED, f"your solution cells do not define `{ex.function}`{why}.")
-    results = data["cases"]
+    if not all(isinstance(r, dict) for r in results):
+        return verdict(FAILED, "its result could not be read.")
     if any(r.get("not_done") for r in results):
         return verdict(NOT_DONE, "the stub still raises NotImplementedError.")
     for i, (r, case, want) in enumerate(zip(results, cases, references)):
@@ -207,7 +213,10 @@ def _from_frame(ex, frame, references, cases, verdict) -> Verdict:
             got = decode(r["value"])
         except (ValueError, KeyError, TypeError) as e:
             return verdict(FAILED, f"{where}: the result could not be read ({e}).")
-        ok, msg = ex.compare(got, want)
+        try:
+            ok, msg = ex.compare(got, want)
+        except Exception as e:  # noqa: BLE001 - an odd result the comparison cannot take
+            ok, msg = False, f"the result could not be compared ({type(e).__name__}: {str(e)[:120]})"
         if not ok:
             return verdict(FAILED, f"{where}: {msg}. {ex.hint}".rstrip())
     if len(results) != len(cases):

@@ -186,6 +186,15 @@ NETWORK = """
 import urllib.request
 urllib.request.urlopen('http://example.org', timeout=2)
 """
+FORGED_PAYLOAD = """
+import os
+for _fd in os.listdir('/proc/self/fd'):
+    try:
+        os.write(int(_fd), b'{"fatal": "forged", "cells": {}, "cases": [], "confinement": {}} trailing garbage')
+    except (OSError, ValueError):
+        pass
+os._exit(0)
+"""
 DEFAULT_ARG = """
 def amplitude_spectrum(x, fs, _spec=spectrum.amplitude_spectrum):
     return _spec(x, fs)
@@ -349,6 +358,7 @@ ATTACKS = {
     "kernel_replies": _everywhere(NB01, KERNEL_REPLIES),
     "lock_gradebook": _everywhere(NB01, LOCK),
     "kill_grader": _everywhere(NB01, KILL),
+    "forged_payload": _everywhere(NB01, FORGED_PAYLOAD),
     # resources
     "sleep_past_timeout": _into(NB01, "ex01_1_solution", SLEEP),
     "cpu_spin": _into(NB01, "ex01_1_solution", SPIN),

@@ -18,7 +18,8 @@ from tests.homework.conftest import NB01, NB02, TEST_LIMITS, by_exercise, need_b
 
 DYNAMIC = {"getattr_computed", "eval", "importlib_reload", "vars", "dunder_dict", "dunder_import", "fresh_python",
            "code_swap", "sys_modules", "autograd_by_getattr", "gradebook", "solutions_from_disk", "write_everywhere",
-           "startup_file", "kernel_replies", "lock_gradebook", "kill_grader", "detached_child", "fork_bomb", "network"}
+           "startup_file", "kernel_replies", "lock_gradebook", "kill_grader", "detached_child", "fork_bomb", "network",
+           "forged_payload"}
 DENIED = {"default_arg_capture", "alias", "through_another_exercise", "lstm_cell_default_arg", "autograd",
           "fused_gradients", "outputs_over_rows"}
 

@@ -91,6 +91,8 @@ def test_an_unreadable_notebook_scores_zero_and_is_named(graded_class):
     _, rows, printed, _, _ = graded_class
     assert points(rows, "unreadable", NB01)[0] == 0
     assert "unreadable/01_signals_and_fft.ipynb is not a readable notebook" in printed
+    assert {r["status"] for r in by_exercise(rows, "unreadable", NB01).values()} == {"failed"}
+    assert "not readable" in by_exercise(rows, "unreadable", NB01)["ex01_1"]["note"]
 
 
 def test_edited_test_cells_change_nothing_and_are_the_only_ones_noted(graded_class):
@@ -113,8 +115,8 @@ def test_the_gradebook_agrees_with_the_csv_and_flags_manual_rows(graded_class):
         for r in rows:
             try:
                 g = gb.find_grade(r["exercise"], r["notebook"], r["notebook"], r["student"])
-            except MissingEntry:
-                assert r["status"] == "not submitted" and float(r["points"]) == 0, r
+            except MissingEntry:  # not handed in, or not readable
+                assert r["status"] in ("not submitted", "failed") and float(r["points"]) == 0, r
                 continue
             assert float(g.score) == float(r["points"]), r
             assert g.needs_manual_grade == (r["status"] == "manual"), r

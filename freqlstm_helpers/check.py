@@ -479,7 +479,7 @@ def _with_detail(result: CheckResult, fn, comparisons, hint: str) -> CheckResult
     if result.status != FAILED or "raised" in result.message or HELPER_MESSAGE in result.message:
         return CheckResult(result.exercise, result.status, result.message + (f" {hint}" if result.status == FAILED else ""))
     first = next(c for c in comparisons(fn) if not c["approx"])
-    detail = first.get("detail") or _explain(first, "").strip()  # a wrong shape has no case sentence
+    detail = first.get("detail") or _explain(first, "").strip().rstrip(".")  # a wrong shape has no case sentence
     return CheckResult(result.exercise, FAILED, f"{detail}. {hint}")
 
 

@@ -25,8 +25,8 @@ help:
 	@echo "make site-instructor  instructor-only website (solutions, INSTRUCTORS.md's answer key) in build/site-instructor/"
 	@echo "make test-browser  the site and JupyterLab in headless Chromium (Playwright); screenshots in build/browser/"
 	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
-	@echo "make student  nbgrader release versions (solutions, hidden tests, answers removed) in build/student/"
-	@echo "make grade    autograde with nbgrader: make grade SUBMISSIONS=dir (dir/<student>/<NN_name>.ipynb) -> grades.csv"
+	@echo "make student  nbgrader release versions (solutions and answers removed) in build/student/"
+	@echo "make grade    grade in sandboxes: make grade SUBMISSIONS=dir [JOBS=N] (dir/<student>/<NN_name>.ipynb) -> build/nbgrader/grades.csv; DASK_SCHEDULER=tcp://... grades on a Dask cluster"
 	@echo "make feedback nbgrader's HTML feedback per student, after make grade (build/nbgrader/feedback/)"
 
 setup: $(STAMP)
@@ -70,17 +70,19 @@ sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
 
 # Homework runs nbgrader in the course folder build/nbgrader/ (config, gradebook.db, source/,
-# release/, submitted/, autograded/, feedback/). See INSTRUCTORS.md.
+# release/, submitted/, verdicts/, autograded/, feedback/, grades.csv). Grading runs each student's
+# solution cells in a bubblewrap sandbox (apt-get install bubblewrap). See INSTRUCTORS.md.
 COURSE ?= build/nbgrader
+JOBS ?= 1
 student: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework --course $(COURSE) student --out build/student
+	$(PY) -m freqlstm_helpers.grading --course $(COURSE) student --out build/student
 
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework --course $(COURSE) grade $(SUBMISSIONS) --out grades.csv
+	$(PY) -m freqlstm_helpers.grading --course $(COURSE) grade $(SUBMISSIONS) --jobs $(JOBS)
 
 feedback: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework --course $(COURSE) feedback
+	$(PY) -m freqlstm_helpers.grading --course $(COURSE) feedback
 
 # The website: Sphinx + MyST-NB + sphinx-book-theme (configuration in docs/site/conf.py), built by
 # freqlstm_helpers/website/. The public site shows nbgrader's release notebooks with the outputs

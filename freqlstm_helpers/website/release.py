@@ -20,11 +20,11 @@ from .checks import SiteError
 def release_versions(notebooks_dir: Path, work: Path, course: Path) -> dict[str, Path]:
     """{stem: path} of the release (student) version of every course notebook, made by nbgrader.
 
-    The one place the website calls the grading code: re-point this import when
-    `homework.py` moves. `course` is a private nbgrader course folder (kept between
-    builds, so an unchanged notebook is not generated again); `work` receives the notebooks.
+    The one place the website calls the grading code. `course` is a private nbgrader
+    course folder (kept between builds, so an unchanged notebook is not generated again);
+    `work` receives the notebooks.
     """
-    from ..homework import write_student_versions
+    from ..grading.course import write_student_versions
 
     out = Path(work)
     try:

@@ -1,6 +1,6 @@
 """Command line: student versions, sandboxed grading, feedback.
 
-    python -m freqlstm_helpers.grading student  [--out build/student]
+    python -m freqlstm_helpers.grading student  [--out build/student]   (notebooks, and the package wheel in OUT/wheel)
     python -m freqlstm_helpers.grading grade    SUBMISSIONS [--out COURSE/grades.csv] [--jobs N] [--scheduler tcp://...]
     python -m freqlstm_helpers.grading feedback
 
@@ -41,6 +41,8 @@ def main(argv=None) -> int:
         if a.cmd == "student":
             for stem, kind in course_mod.write_student_versions(notebooks, Path(a.out), course).items():
                 print(f"wrote {Path(a.out) / stem}.ipynb and .py ({kind})")
+            from .release_package import build_wheel
+            print(f"wrote {build_wheel(Path(a.out) / 'wheel')} (the course package without grading/ and website/)")
         elif a.cmd == "grade":
             return _grade(a, course, notebooks)
         else:

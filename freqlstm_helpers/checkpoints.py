@@ -204,7 +204,7 @@ class Session:
 
     def _prepare(self, path: Path) -> None:
         cfg = self.cfg
-        runs.check_run_dir(path, cfg)
+        runs.check_run_dir(Path(self.given), cfg)  # messages name the folder as the caller gave it
         atomic.remove_stale(path)
         state = runs.run_state(path)
         if self.resume_mode is True and state == "finished":

@@ -38,16 +38,22 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write to a temporary file in the same folder, fsync, then os.replace: all or nothing."""
-    path = Path(path)
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new temporary file beside path (mode 0666 & ~umask); errors name path, not the temporary."""
     while True:
         tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-            break
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), tmp
         except FileExistsError:
             continue
+        except OSError as e:
+            raise type(e)(e.errno, e.strerror, str(path)) from None
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write to a temporary file in the same folder, fsync, then os.replace: all or nothing."""
+    path = Path(path)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -60,6 +66,34 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def write_all(files: dict) -> list[Path]:
+    """Several files, all or none: every temporary is written and flushed before the first rename.
+
+    What can fail (a full disk, a read-only folder) fails while writing the
+    temporaries, and then none of the targets has changed.
+    """
+    done: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            fd, tmp = _create_temp(path)
+            done.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in done:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in done:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+        raise
+    for parent in {path.parent for _, path in done}:
+        _fsync_dir(parent)
+    return [path for _, path in done]
 
 
 def write_text(path: str | Path, text: str) -> Path:

@@ -112,23 +112,27 @@ def _finite_arg(flag: str, value: float, low: float, high: float, unit: str = "s
 
 def _locked(run: Path):
     """The run folder's lock for a command that writes into it (one line if another process holds it)."""
+    from . import runs
     from .storage import lock
+    if not run.is_dir():
+        runs.require_run_dir(run)  # says what is wrong with the path
     return lock.locked(run, wait=False, what="run (or wait)")
 
 
 def cmd_eval(args) -> int:
     from . import evaluate, runs
-    cfg = runs.require_run_dir(args.run)
     if args.time_offset is None and args.warmup is not None:
         raise CliError("--warmup goes with --time-offset (the shifted-time test)")
     if args.time_offset is not None:
         _finite_arg("--time-offset", args.time_offset, -MAX_TIME_OFFSET, MAX_TIME_OFFSET)
-        warmup = 1.0 if args.warmup is None else args.warmup
-        if not (math.isfinite(warmup) and 0 <= warmup < cfg.data.duration):
-            raise CliError(f"--warmup {warmup:g} is not allowed: use seconds in [0, {cfg.data.duration:g})")
-    which = runs.BEST if cfg.logging.save_best else runs.FINAL
     out_name = runs.METRICS if args.time_offset is None else runs.METRICS_OFFSET
     with _locked(args.run):
+        cfg = runs.require_run_dir(args.run)
+        if args.time_offset is not None:
+            warmup = 1.0 if args.warmup is None else args.warmup
+            if not (math.isfinite(warmup) and 0 <= warmup < cfg.data.duration):
+                raise CliError(f"--warmup {warmup:g} is not allowed: use seconds in [0, {cfg.data.duration:g})")
+        which = runs.BEST if cfg.logging.save_best else runs.FINAL
         v = runs.verify_run(args.run, skip=(out_name,))  # the file this command rebuilds is not checked
         ckpt = v.best if which == runs.BEST else v.final
         model = ckpt["_model"]
@@ -244,9 +248,9 @@ def save_plots(run_dir: Path, seconds: float = 2.0) -> list[Path]:
 
 def cmd_viz(args) -> int:
     from . import runs
-    runs.require_run_dir(args.run)
     _finite_arg("--seconds", args.seconds, 1e-3, MAX_TIME_OFFSET)
     with _locked(args.run):
+        runs.require_run_dir(args.run)
         written = save_plots(args.run, args.seconds)
     for p in written:
         print(f"wrote {p}")

@@ -565,6 +565,8 @@ def cached_train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progres
             else:
                 if not eval_every_epoch or result.frozen_test_mse is not None:
                     return result
+        elif run_state(run_dir) == "unfinished":
+            _say(f"{run_dir.name}: its training never finished (no {MANIFEST}, no {RESUME}); training it from the start")
         train_fn = get_trainer(cfg.trainer)
         return train_fn(cfg, run_dir=run_dir, progress=progress, eval_every_epoch=eval_every_epoch,
                         callbacks=callbacks, resume="auto")

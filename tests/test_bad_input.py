@@ -512,3 +512,381 @@ def test_bad_input(case, case_folder, base, capfd):
         assert tree(case_folder) == before, "the case folder changed: an error must leave everything as it was"
     else:
         case.after(case_folder)
+
+
+# --- cache: cached_train never returns a run that fails its check ------------------------------------
+def same_run(a_dir: Path, b_dir: Path) -> None:
+    """Two run folders hold the same run, bit for bit (timings aside)."""
+    a, b = runs.load_run(a_dir), runs.load_run(b_dir)
+    np.testing.assert_array_equal(a.online_losses, b.online_losses)
+    untimed = lambda h: [{k: v for k, v in r.items() if k not in ("seconds", "cpu_seconds")} for r in h]  # noqa
+    assert untimed(a.history) == untimed(b.history)
+    assert (a.metrics, a.best_epoch, a.stopped_by) == (b.metrics, b.best_epoch, b.stopped_by)
+    for m, n in ((a.model, b.model), (a.best_model, b.best_model)):
+        assert all(torch.equal(p, q) for p, q in zip(m.parameters(), n.parameters()))
+    for sa, sb in ((a.optimizer_state, b.optimizer_state), (a.best_optimizer_state, b.best_optimizer_state)):
+        assert sa["param_groups"] == sb["param_groups"]
+        for k in sa["state"]:
+            assert all(torch.equal(sa["state"][k][x], sb["state"][k][x]) for x in sa["state"][k])
+
+
+@dataclass
+class CacheCase:
+    id: str
+    change: Callable  # (run folder, base) -> None
+    says: tuple
+    retrains: bool = True  # else: refuses with a RunError
+    cfg: Callable = tiny_cfg
+
+
+CACHE_CASES = [
+    CacheCase("cached_bit_flip", lambda r, b: flip_bit(r / runs.BEST), ("failed its check", "best_model.pth")),
+    CacheCase("cached_hidden16", lambda r, b: shutil.copy(b["h16"] / runs.BEST, r / runs.BEST),
+              ("failed its check",)),
+    CacheCase("cached_hidden16_resealed", lambda r, b: (shutil.copy(b["h16"] / runs.BEST, r / runs.BEST), reseal(r)),
+              ("failed its check", "config hash")),
+    CacheCase("cached_edited_metrics", lambda r, b: edit_json(r / runs.METRICS, lambda d: d.update(test_mse=0.0)),
+              ("failed its check", "metrics.json was changed")),
+    CacheCase("cached_nan_metrics", lambda r, b: (r / runs.METRICS).write_text(
+        (r / runs.METRICS).read_text().replace('"test_mse": ', '"test_mse": NaN, "y": ', 1)),
+              ("failed its check", "NaN")),
+    CacheCase("cached_deleted_metrics", lambda r, b: (r / runs.METRICS).unlink(),
+              ("failed its check", "metrics.json does not exist")),
+    CacheCase("cached_other_history", lambda r, b: (shutil.copy(b["seed7"] / runs.HISTORY, r / runs.HISTORY),
+                                                    reseal(r)), ("failed its check", "belongs to config hash")),
+    CacheCase("cached_losses_shape", lambda r, b: (np.save(r / runs.LOSSES, np.zeros((3, 200), np.float32)),
+                                                   reseal(r)), ("failed its check", "online_losses.npy")),
+    CacheCase("cached_no_manifest", lambda r, b: (r / runs.MANIFEST).unlink(),
+              ("its training never finished",)),
+    CacheCase("cached_bomb_config", lambda r, b: (r / runs.CONFIG).write_text(BOMB),
+              ("not a valid run config", "anchors"), retrains=False),
+    CacheCase("cached_other_config", lambda r, b: None, ("was made with a different config", "seed: 0 in the folder"),
+              retrains=False, cfg=lambda: tiny_cfg(seed=4)),
+]
+
+
+@pytest.mark.parametrize("case", CACHE_CASES, ids=[c.id for c in CACHE_CASES])
+def test_cached_train_verifies_first(case, case_folder, base, capfd):
+    run = copy_run(base, case_folder)
+    case.change(run, base)
+    before = tree(case_folder)
+    capfd.readouterr()
+    try:
+        result = runs.cached_train(case.cfg(), run_dir=run, progress=False)
+        rc, out = 0, capfd.readouterr().out
+    except RunError as e:
+        rc, out = 2, f"error: {e}\n" + capfd.readouterr().out
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
+    for s in case.says:
+        assert s in lines[0], (s, lines[0])
+    if not case.retrains:
+        assert rc == 2 and tree(case_folder) == before
+        return
+    assert rc == 0
+    runs.verify_run(run)  # the folder it returns is intact
+    assert result.run_dir == run
+    same_run(run, base["run"])  # and holds the run the config makes
+    rejected = [p for p in case_folder.iterdir() if ".rejected-" in p.name]
+    if "failed its check" in lines[0]:  # the failing folder is kept aside, untouched
+        assert len(rejected) == 1 and tree(rejected[0]) == {k[len("run/"):]: v for k, v in before.items()
+                                                            if k.startswith("run/")}
+    else:
+        assert not rejected
+
+
+def test_all_nan_validation_keeps_a_run(case_folder, monkeypatch, capfd):
+    """The stream trainer used to crash at the end (best weights None) when every validation MSE was NaN."""
+    from freqlstm_helpers import stream_trainer
+    real = stream_trainer.stream_mse
+    monkeypatch.setattr(stream_trainer, "stream_mse", lambda *a, **k: {**real(*a, **k), "mse": float("nan")})
+    cfg = tiny_cfg(trainer="streams", training={"num_epochs": 2}, streams={"window": 50, "stride": 50})
+    res = stream_trainer.train(cfg, run_dir=case_folder / "r", progress=False)
+    assert res.best_epoch == 1 and runs.verify_run(case_folder / "r")
+
+
+# --- concurrency: one writer per folder; a second one is told who, a cached_train waits ----------------
+WRAPPER = textwrap.dedent("""
+    import os, signal, sys, time
+    import numpy as np
+    from freqlstm_helpers import trainer, stream_trainer
+    from freqlstm_helpers.storage import atomic
+    from freqlstm_helpers.__main__ import main
+    env = os.environ
+    if env.get("SLOW_WRITES"):  # every atomic write waits first: a slow disk, a long save
+        real_write = atomic.write_bytes
+        def slow(path, data, _w=real_write, _s=float(env["SLOW_WRITES"])):
+            time.sleep(_s)
+            return _w(path, data)
+        atomic.write_bytes = slow
+    if env.get("KILL_AT"):  # send ourselves KILL_SIG (KILL_TIMES times) once KILL_AT rows / windows are done
+        at, sig, times = int(env["KILL_AT"]), getattr(signal, env.get("KILL_SIG", "SIGINT")), int(env.get("KILL_TIMES", "1"))
+        done = [0]
+        def fire():
+            for _ in range(times):
+                os.kill(os.getpid(), sig)
+        real_make = trainer.make_engine
+        def make(name, model, cfg):
+            e = real_make(name, model, cfg)
+            real_rows = e.train_rows
+            def train_rows(X, y):
+                if done[0] < at <= done[0] + len(X):
+                    k = at - done[0]
+                    a, b = real_rows(X[:k], y[:k])
+                    done[0] += len(a)
+                    fire()
+                    c, d = real_rows(X[k:], y[k:])
+                    done[0] += len(c)
+                    return np.concatenate([a, c]), np.concatenate([b, d])
+                out = real_rows(X, y)
+                done[0] += len(out[0])
+                return out
+            e.train_rows = train_rows
+            return e
+        trainer.make_engine = make
+        real_step = stream_trainer.window_step
+        def step(*a, **k):
+            done[0] += 1
+            if done[0] == at:
+                fire()
+            return real_step(*a, **k)
+        stream_trainer.window_step = step
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def spawn(argv, **env):
+    e = {**os.environ, **{k: str(v) for k, v in env.items()}}
+    return subprocess.Popen([sys.executable, "-c", WRAPPER, *map(str, argv)], cwd=REPO, env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(cond, proc, what, timeout=240):
+    t0 = time.monotonic()
+    while not cond():
+        if proc.poll() is not None:
+            raise AssertionError(f"the writer ended (rc {proc.returncode}) before {what}: {proc.stderr.read()}")
+        if time.monotonic() - t0 > timeout:
+            proc.kill()
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def holder_pid(run: Path):
+    try:
+        return json.loads(lock.lock_path(run).read_text()).get("pid")
+    except (OSError, ValueError):
+        return None
+
+
+CONC = {"training": {"num_epochs": 2}, "data": {"duration": 0.2}}
+
+
+def test_two_writers_second_is_told_who_holds_it(case_folder, capfd):
+    cfg_path = _write(case_folder, tiny_text(**CONC))
+    run = case_folder / "r"
+    a = spawn(["train", "--config", cfg_path, "--run-dir", run, "--no-progress"], SLOW_WRITES=0.7)
+    wait_for(lambda: holder_pid(run) == a.pid, a, "the first writer holds the lock")
+    for argv in (["train", "--config", cfg_path, "--run-dir", run, "--no-progress"],
+                 ["train", "--config", _write(case_folder, tiny_text(seed=5, **CONC), "other.yaml"), "--run-dir", run],
+                 ["eval", "--run", run], ["viz", "--run", run]):
+        rc, out, err = run_cli(argv, capfd)
+        assert_one_line(rc, out, err, 2, (f"is being written by process {a.pid}",))
+    out, err = a.communicate(timeout=300)
+    assert a.returncode == 0, err
+    assert "run saved" in out
+    runs.verify_run(run)
+    assert runs.read_run_config(run) == tiny_cfg(**CONC)  # the first writer's run, whole
+    assert not lock.lock_path(run).exists()
+
+
+def test_cached_train_waits_for_the_writer_then_loads(case_folder, capfd, monkeypatch):
+    cfg_path = _write(case_folder, tiny_text(**CONC))
+    run = case_folder / "r"
+    a = spawn(["train", "--config", cfg_path, "--run-dir", run, "--no-progress"], SLOW_WRITES=0.7)
+    wait_for(lambda: holder_pid(run) == a.pid, a, "the writer holds the lock")
+    monkeypatch.setattr(runs, "get_trainer", lambda name: pytest.fail("cached_train trained instead of waiting"))
+    capfd.readouterr()
+    res = runs.cached_train(tiny_cfg(**CONC), run_dir=run, progress=False)
+    lines = capfd.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and f"waiting for process {a.pid}" in lines[0], lines
+    a.communicate(timeout=300)
+    assert a.returncode == 0 and res.epochs_run == 2
+    same_run(run, run)
+
+
+def test_killed_writer_leaves_nothing_that_blocks_and_resume_continues(case_folder, capfd):
+    cfg_path = _write(case_folder, tiny_text(**CONC))
+    run, ref = case_folder / "r", case_folder / "ref"
+    a = spawn(["train", "--config", cfg_path, "--run-dir", run, "--no-progress"], SLOW_WRITES=0.3)
+    wait_for(lambda: (run / runs.RESUME).exists(), a, "the first epoch's checkpoint")
+    a.kill()  # SIGKILL: no handler, no cleanup
+    a.communicate()
+    (run / ".metrics.json.abcd1234.tmp").write_bytes(b"half a file")  # what a kill mid-write leaves
+    (case_folder / "r.tmp-abcd1234").mkdir()
+    assert lock.lock_path(run).exists()  # the killed holder could not unlink it; flock was released by the kernel
+    rc, out, err = run_cli(["train", "--resume", run, "--no-progress"], capfd)
+    assert rc == 0, err
+    assert "continuing the interrupted run at epoch 2" in out
+    assert not lock.lock_path(run).exists() and not (case_folder / "r.tmp-abcd1234").exists()
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")] and not (run / runs.RESUME).exists()
+    train_l1(tiny_cfg(**CONC), run_dir=ref, progress=False)
+    same_run(run, ref)
+
+
+def test_stale_temporaries_and_lock_are_cleaned(case_folder, capfd):
+    run = case_folder / "r"
+    run.mkdir()
+    (run / runs.CONFIG).write_text(tiny_cfg().to_yaml())
+    (run / ".best_model.pth.x1y2z3w4.tmp").write_bytes(b"x")
+    (case_folder / "r.tmp-q1w2e3r4").mkdir()
+    lock.lock_path(run).write_text('{"pid": 999999}')  # left by a process that is gone
+    rc, out, err = run_cli(["train", "--config", _write(case_folder, tiny_text()), "--run-dir", run, "--no-progress"],
+                           capfd)
+    assert rc == 0, err
+    assert sorted(p.name for p in case_folder.iterdir()) == ["c.yaml", "r"]
+    assert ".tmp" not in "".join(p.name for p in run.iterdir())
+    runs.verify_run(run)
+
+
+def test_permissions_follow_the_umask(case_folder, capfd):
+    for umask, dmode, fmode in ((0o022, 0o755, 0o644), (0o027, 0o750, 0o640)):
+        old = os.umask(umask)
+        try:
+            run = case_folder / f"r{umask:o}"
+            rc, out, err = run_cli(["train", "--config", _write(case_folder, tiny_text()), "--run-dir", run,
+                                    "--no-progress"], capfd)
+            assert rc == 0, err
+            rc, _, err = run_cli(["eval", "--run", run], capfd)  # rewrites metrics.json and the manifest
+            assert rc == 0, err
+            runs.save_run(runs.load_run(run), case_folder / f"new{umask:o}")  # a new folder: temporary + rename
+        finally:
+            os.umask(old)
+        for folder in (run, case_folder / f"new{umask:o}"):
+            assert folder.stat().st_mode & 0o777 == dmode
+            for p in folder.iterdir():
+                assert p.stat().st_mode & 0o777 == fmode, (p, oct(p.stat().st_mode))
+
+
+# --- interrupt and resume: stop at the engine's boundary, save, one line, continue bit for bit ---------
+INTERRUPTS = {
+    # id: (config, KILL_AT rows/windows, signal, times, exit code, where the line says it stopped)
+    "torch_sigint_mid_epoch": (dict(training={"num_epochs": 3}, data={"duration": 0.2}, eval_every_epoch=True,
+                                    lr_scheduler={"type": "ReduceLROnPlateau", "patience": 0}),
+                               1234, "SIGINT", 1, 130, "in epoch 2 after 434 of 800 rows (the torch engine"),
+    "torch_sigterm_epoch_end": (dict(training={"num_epochs": 3}, data={"duration": 0.2}), 800, "SIGTERM", 1, 143,
+                                "at the end of epoch 1 (the torch engine stops at the next row)"),
+    "fused_sigterm": (dict(engine="fused", training={"num_epochs": 3}, data={"duration": 0.5}), 2500, "SIGTERM", 1,
+                      143, "in epoch 2 after 1,000 of 2,000 rows (the fused engine stops after its current call"),
+    "streams_sigint": (dict(trainer="streams", training={"num_epochs": 3}, data={"duration": 0.5},
+                            streams={"window": 100, "stride": 50}), 13, "SIGINT", 1, 130,
+                       "at the end of epoch 2 (the stream trainer stops at the end of an epoch)"),
+    "torch_second_sigint": (dict(training={"num_epochs": 3}, data={"duration": 0.2}), 1000, "SIGINT", 2, 130,
+                            "interrupted by a second SIGINT: stopped at once; the checkpoint of the last finished"),
+}
+
+
+@pytest.mark.parametrize("kind", list(INTERRUPTS))
+def test_interrupt_then_resume_is_bit_identical(kind, case_folder, capfd):
+    more, at, sig, times, code, where = INTERRUPTS[kind]
+    more = dict(more)
+    every = more.pop("eval_every_epoch", False)
+    cfg_path = _write(case_folder, tiny_text(**more))
+    run, ref = case_folder / "r", case_folder / "ref"
+    argv = ["train", "--config", cfg_path, "--run-dir", run, "--no-progress"] + (["--eval-every-epoch"] if every else [])
+    p = spawn(argv, KILL_AT=at, KILL_SIG=sig, KILL_TIMES=times)
+    out, err = p.communicate(timeout=600)
+    line = assert_one_line(p.returncode, out, err, code, (where, f"train --resume {run}"))
+    assert line.startswith("interrupted by ")
+    assert sorted(x.name for x in run.iterdir()) == [runs.CONFIG, runs.RESUME]  # nothing half-written, no seal
+    assert not lock.lock_path(run).exists()
+    before = tree(run)
+    rc, out2, err2 = run_cli(["train", "--config", cfg_path, "--run-dir", run, "--no-progress"], capfd)
+    assert_one_line(rc, out2, err2, 2, ("holds an interrupted run", "--resume"))
+    assert tree(run) == before
+    rc, out2, err2 = run_cli(["train", "--resume", run, "--no-progress"], capfd)
+    assert rc == 0, err2
+    assert out2.splitlines()[0].startswith("r: continuing the interrupted run at epoch")
+    cfg = config_from_dict(merged(TINY, more))
+    from freqlstm_helpers.config import get_trainer
+    get_trainer(cfg.trainer)(cfg, run_dir=ref, progress=False, eval_every_epoch=every)  # as the CLI calls it
+    same_run(run, ref)
+
+
+def test_damaged_resume_checkpoint(case_folder, capfd):
+    more = dict(training={"num_epochs": 3}, data={"duration": 0.2})
+    cfg_path = _write(case_folder, tiny_text(**more))
+    run = case_folder / "r"
+    p = spawn(["train", "--config", cfg_path, "--run-dir", run, "--no-progress"], KILL_AT=900)
+    p.communicate(timeout=600)
+    assert p.returncode == 130
+    flip_bit(run / runs.RESUME, 0.8)
+    before = tree(case_folder)
+    rc, out, err = run_cli(["train", "--resume", run], capfd)
+    assert_one_line(rc, out, err, 2, ("resume.ckpt is damaged", "delete it to train from the start"))
+    assert tree(case_folder) == before
+    res = runs.cached_train(tiny_cfg(**more), run_dir=run, progress=False)  # the cache starts over, and says so
+    lines = capfd.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "not continuing the interrupted run" in lines[0] and "from the start" in lines[0]
+    assert res.epochs_run == 3 and runs.verify_run(run)
+
+
+def test_cached_train_continues_an_interrupted_run(case_folder, capfd):
+    more = dict(training={"num_epochs": 3}, data={"duration": 0.2})
+    run, ref = case_folder / "r", case_folder / "ref"
+    p = spawn(["train", "--config", _write(case_folder, tiny_text(**more)), "--run-dir", run, "--no-progress"],
+              KILL_AT=2000)
+    p.communicate(timeout=600)
+    assert p.returncode == 130
+    capfd.readouterr()
+    runs.cached_train(tiny_cfg(**more), run_dir=run, progress=False)
+    lines = capfd.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "continuing the interrupted run at epoch 3, row 400" in lines[0]
+    train_l1(tiny_cfg(**more), run_dir=ref, progress=False)
+    same_run(run, ref)
+
+
+# --- pre-flight: what can be known before the first epoch is checked before it --------------------------
+def test_preflight_memory_and_disk(case_folder, capfd, monkeypatch):
+    argv = ["train", "--config", _write(case_folder, tiny_text()), "--run-dir", case_folder / "r", "--no-progress"]
+    before = tree(case_folder)
+    monkeypatch.setattr(preflight, "available_memory", lambda: 1000)
+    assert_one_line(*run_cli(argv, capfd), 2, ("GiB of memory", "are free"))
+    monkeypatch.undo()
+    monkeypatch.setattr(preflight.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10, 10, 0))
+    assert_one_line(*run_cli(argv, capfd), 2, ("MiB and its disk has 0 MiB free",))
+    assert tree(case_folder) == before
+    monkeypatch.undo()
+    rc, out, err = run_cli(argv + ["--yes"], capfd)  # --yes is accepted under the budget too
+    assert rc == 0, err
+
+
+def test_a_crash_keeps_finished_epochs_and_nothing_else(case_folder, monkeypatch, capfd):
+    from freqlstm_helpers import trainer
+    with monkeypatch.context() as m:  # a crash in epoch 1: nothing worth keeping, no folder left behind
+        m.setattr(trainer, "_epoch_record", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            train_l1(tiny_cfg(), run_dir=case_folder / "r", progress=False)
+    assert list(case_folder.iterdir()) == []
+    with monkeypatch.context() as m:  # a crash after the last epoch: its checkpoint stays, --resume finishes the run
+        m.setattr(trainer, "frozen_metrics", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            train_l1(tiny_cfg(), run_dir=case_folder / "r", progress=False)
+    assert sorted(p.name for p in (case_folder / "r").iterdir()) == [runs.CONFIG, runs.RESUME]
+    rc, out, err = run_cli(["train", "--resume", case_folder / "r", "--no-progress"], capfd)
+    assert rc == 0, err
+    train_l1(tiny_cfg(), run_dir=case_folder / "ref", progress=False)
+    same_run(case_folder / "r", case_folder / "ref")
+
+
+# --- the count per category --------------------------------------------------------------------------------
+def test_case_counts():
+    counts = Counter(c.category for c in CASES)
+    counts["cache"] += len(CACHE_CASES) + 1  # + all-NaN validation
+    counts["concurrency"] += 5  # two writers (4 refused commands), waiter, killed writer, stale files, umask
+    counts["interrupt"] += len(INTERRUPTS) + 2  # + damaged resume checkpoint, cached_train continues
+    counts["paths"] += 2  # pre-flight memory/disk, a crash mid-training
+    print("\nbad-input cases per category: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+          + f"; total {sum(counts.values())}")
+    assert sum(counts.values()) >= 80 and all(counts[k] for k in
+                                              ("yaml", "numbers", "meaning", "paths", "cache", "concurrency", "interrupt"))

@@ -279,7 +279,7 @@ def main(argv=None) -> int:
         print(_one_line(str(e)), file=sys.stderr)
         return 128 + e.signum
     except KeyboardInterrupt:
-        print("interrupted: stopped before training started or after it was saved; nothing half-written was kept",
+        print("interrupted: stopped; every file is whole (written atomically), nothing half-written was kept",
               file=sys.stderr)
         return 130
     except OSError as e:

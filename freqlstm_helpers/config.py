@@ -385,16 +385,20 @@ def parse_config_text(text: str, where: str) -> TrainConfig:
 
 def read_text_file(path: Path, what: str) -> str:
     """A UTF-8 file's text; a folder, a missing or unreadable file raise ConfigError naming it."""
-    if path.is_dir():
-        raise ConfigError(f"{what} {path} is a folder, not a file: give a YAML file such as configs/v1_lr1e-3.yaml")
     try:
-        data = path.read_bytes() if path.stat().st_size <= strict_yaml.MAX_BYTES else None
+        if path.is_dir():
+            raise ConfigError(f"{what} {path} is a folder, not a file: give a YAML file such as "
+                              "configs/v1_lr1e-3.yaml")
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{what} {path} is not a regular file (a device or a pipe): give a YAML file")
+        with open(path, "rb") as f:
+            data = f.read(strict_yaml.MAX_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{what} {path} does not exist (the shipped ones are in configs/)") from None
     except OSError as e:
         raise ConfigError(f"{what} {path} cannot be read ({e.strerror or type(e).__name__}): "
                           "check its permissions, or copy it somewhere readable") from None
-    if data is None:
+    if len(data) > strict_yaml.MAX_BYTES:
         raise ConfigError(f"{what} {path} is larger than {strict_yaml.MAX_BYTES:,} bytes: a config is a few kB")
     try:
         return data.decode("utf-8")

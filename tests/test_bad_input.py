@@ -196,6 +196,10 @@ add(config_case("unhashable_key", "yaml", "? [a, b]\n: 1\n", "a key must be a pl
 add(config_case("number_as_key", "yaml", "1: 2\n", "1 is not a known key", "allowed keys are"))
 add(config_case("typo_key", "yaml", "optimizer:\n  learnig_rate: 1.0e-3\n",
                 "optimizer.learnig_rate is not a known key (did you mean 'learning_rate'?)"))
+add(Case("config_is_device", "yaml", lambda f, b: ["train", "--config", "/dev/zero", "--run-dir", f / "r"],
+         ("/dev/zero is not a regular file",)))
+add(config_case("python_tag", "yaml", "name: !!python/object/apply:os.system [echo hi]\n", "is not valid YAML"))
+add(config_case("byte_order_mark", "yaml", "\ufeff" + tiny_text(seed=-3), "seed=-3 is not allowed"))
 add(config_case("long_key", "yaml", "k" * 1000 + ": 1\n", "is not a known key", "..."))
 add(config_case("megabyte_key", "yaml", "k" * 500_000 + ": 1\n", "is not valid YAML", "line 1"))
 
@@ -234,6 +238,11 @@ add(tiny_case("input_gain_1e308", "numbers", "streams.input_gain=1e+308 is not a
 add(tiny_case("name_number", "numbers", "name=123 is not allowed", "folder-safe", name=123))
 add(tiny_case("flag_text", "numbers", "input_blind='yes' is not allowed", "true or false", input_blind="yes"))
 add(tiny_case("flag_number", "numbers", "training.shuffle=1 is not allowed", training={"shuffle": 1}))
+add(config_case("epochs_exponent", "numbers", "training:\n  num_epochs: 1e3\n", "training.num_epochs=1000.0 is not allowed",
+                "integer"))
+add(config_case("seed_date", "numbers", "seed: 2024-01-01\n", "seed=datetime.date(2024, 1, 1) is not allowed"))
+add(config_case("epochs_hex_ok_but_huge", "numbers", "training:\n  num_epochs: 0xFFFFFFFFFFFF\n",
+                "training.num_epochs=281474976710655 is not allowed"))
 add(tiny_case("window_text_number", "numbers", "streams.window='400' is not allowed", trainer="streams",
               streams={"window": "400"}))
 
@@ -253,6 +262,9 @@ add(tiny_case("fs_1e12", "meaning", "data.fs=1000000000000.0 is not allowed", da
 add(tiny_case("too_many_samples", "meaning", "data.duration=", "1,000,000 samples",
               data={"fs": 100000.0, "duration": 100.0}))
 add(tiny_case("name_300_chars", "meaning", "at most 100 bytes", name="x" * 300))
+add(tiny_case("name_dot_dot", "meaning", "name='..' is not allowed", name=".."))
+add(tiny_case("duration_too_short", "meaning", "2 to 1,000,000 samples", data={"duration": 1e-9}))
+add(tiny_case("phase_scale_2", "meaning", "data.phase_scale=2 is not allowed", "<= 1", data={"phase_scale": 2}))
 add(tiny_case("epochs_10_pow_9", "meaning", "training.num_epochs=1000000000 is not allowed",
               training={"num_epochs": 10 ** 9}))
 add(tiny_case("amplitudes_reversed", "meaning", "low <= high", data={"amplitude_range": [1.2, 0.8]}))
@@ -321,6 +333,11 @@ add(Case("viz_readonly_run", "paths", lambda f, b: (copy_run(b, f).chmod(0o555),
 add(Case("checkpoint_unreadable", "paths", lambda f, b: ((copy_run(b, f) / runs.BEST).chmod(0o000),
                                                          ["eval", "--run", f / "run"])[1],
          ("best_model.pth cannot be read",), as_nobody=True))
+add(Case("run_folder_unreadable", "paths", lambda f, b: (copy_run(b, f).chmod(0o000), ["eval", "--run", f / "run"])[1],
+         ("Permission denied",), as_nobody=True))
+add(Case("manifest_unreadable", "paths", lambda f, b: ((copy_run(b, f) / runs.MANIFEST).chmod(0o000),
+                                                       ["viz", "--run", f / "run"])[1],
+         ("manifest.json is unreadable",), as_nobody=True))
 add(Case("viz_seconds_nan", "paths", lambda f, b: ["viz", "--run", copy_run(b, f), "--seconds", "nan"],
          ("--seconds nan is not allowed",)))
 add(Case("viz_seconds_inf", "paths", lambda f, b: ["viz", "--run", copy_run(b, f), "--seconds", "inf"],
@@ -425,6 +442,10 @@ add(Case("config_edited_history_too", "cache",
                                 edit_json(r / runs.HISTORY, lambda d: d.update(config_hash=runs.config_hash(
                                     tiny_cfg(seed=3)))), reseal(r))),
          ("best_model.pth was saved by a run with config hash",)))
+add(Case("offset_metrics_edited", "cache",
+         lambda f, b: (runs.write_metrics(copy_run(b, f), {"x": 1}, runs.METRICS_OFFSET),
+                       (f / "run" / runs.METRICS_OFFSET).write_text("{}"), ["viz", "--run", f / "run"])[2],
+         ("metrics_offset.json was changed after the run was saved",)))
 add(Case("interrupted_folder_eval", "cache",
          lambda f, b: ((f / "r").mkdir() or _write(f / "r", tiny_text(), "config.yaml"),
                        (f / "r" / runs.RESUME).write_bytes(b"x"), ["eval", "--run", f / "r"])[2],

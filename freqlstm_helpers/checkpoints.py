@@ -174,7 +174,8 @@ class Session:
         self.run_dir: Path | None = None
         self.resumed: dict | None = None
         self._lock = None
-        self._created = False
+        self._created = False  # this session made the folder
+        self._wrote_config = False  # ... or at least its config.yaml: both go if nothing worth keeping follows
         self._handlers = None
 
     # --- entering: the pre-flight ----------------------------------------------------------
@@ -196,6 +197,7 @@ class Session:
         try:
             self._prepare(path)
         except BaseException:
+            self._undo(path)
             self._release()
             raise
         self.run_dir = path
@@ -235,6 +237,7 @@ class Session:
                 self._created = True
             if state == "finished":
                 runs._unseal(path)  # being trained again: not a finished run until the new seal
+            self._wrote_config = not (path / runs.CONFIG).exists()
             atomic.write_text(path / runs.CONFIG, cfg.to_yaml())  # the folder's identity; proves it is writable
         except OSError as e:
             raise RunError(f"run dir {self.given} is not writable ({e.strerror or type(e).__name__}): "
@@ -316,17 +319,24 @@ class Session:
             lock_cm, self._lock = self._lock, None
             lock_cm.__exit__(None, None, None)
 
+    def _undo(self, path: Path) -> None:
+        """After a failure with nothing worth keeping: remove what this session made, and only that."""
+        if resume_path(path).exists() or runs.is_finished(path):
+            return
+        try:
+            if self._wrote_config:
+                os.unlink(path / runs.CONFIG)
+            if self._created:
+                path.rmdir()
+        except OSError:
+            pass
+
     def __exit__(self, exc_type, exc, tb):
         signum = STOP.signum
         try:
             if exc is not None and self.run_dir is not None:
                 saved = resume_path(self.run_dir).exists()
-                if self._created and not saved and not runs.is_finished(self.run_dir):
-                    try:  # nothing worth keeping: leave no half-made folder behind
-                        os.unlink(self.run_dir / runs.CONFIG)
-                        self.run_dir.rmdir()
-                    except OSError:
-                        pass
+                self._undo(self.run_dir)  # leave no half-made folder behind
                 if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, TrainingInterrupted):
                     kept = (f"the checkpoint of the last finished epoch is kept; continue with: {runs.CLI} train "
                             f"--resume {self.given}") if saved else "nothing was saved"

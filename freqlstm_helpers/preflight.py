@@ -116,7 +116,8 @@ def run_path(run_dir: str | Path) -> Path:
         raise RunError(f"run dir {given} is the file system root: choose a folder for the run")
     anc = _nearest_existing(path)
     if not anc.is_dir():
-        raise RunError(f"run dir {given} cannot be made: {anc} is a file, not a folder; choose another --run-dir")
+        what = "a broken link" if anc.is_symlink() and not anc.exists() else "a file"
+        raise RunError(f"run dir {given} cannot be made: {anc} is {what}, not a folder; choose another --run-dir")
     try:
         name_max = os.pathconf(anc, "PC_NAME_MAX")
     except (OSError, ValueError):

@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from . import paths, preflight
-from .config import ConfigError, TrainConfig, config_from_dict, flatten, get_trainer, parse_config_text
+from .config import (ConfigError, TrainConfig, config_from_dict, flatten, get_trainer, parse_config_text,
+                     read_text_file)
 from .storage import (CheckpointError, RunConfigMismatch, RunCorrupt, RunError, RunIncomplete,  # noqa: F401
                       RunLocked, atomic, lock, manifest)
 from .storage.manifest import MANIFEST
@@ -118,14 +119,15 @@ def read_run_config(run_dir: str | Path) -> TrainConfig | None:
     if not p.is_file():
         return None
     try:
-        text = p.read_bytes().decode("utf-8") if p.stat().st_size <= (1 << 20) else "x" * ((1 << 20) + 1)
+        text = read_text_file(p, "run config")
+    except ConfigError as e:  # unreadable, not UTF-8, a device...: the message says which
+        raise RunError(str(e)) from None
+    try:
         return parse_config_text(text, str(p))
-    except (ConfigError, UnicodeDecodeError) as e:
+    except ConfigError as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise RunError(f"{p} is not a valid run config ({reason[:300]}): delete the folder and train it again "
                        f"({CLI} train --config <config.yaml> --run-dir {Path(run_dir)})") from None
-    except OSError as e:
-        raise RunError(f"{p} cannot be read ({e.strerror or type(e).__name__}): check its permissions") from None
 
 
 def config_diff(a: TrainConfig, b: TrainConfig) -> dict:

@@ -316,6 +316,8 @@ add(Case("run_is_file_viz", "paths", lambda f, b: ["viz", "--run", _file(f)], ("
 add(Case("run_missing_eval", "paths", lambda f, b: ["eval", "--run", f / "missing"], ("missing does not exist",)))
 add(Case("run_not_a_run", "paths", lambda f, b: ["viz", "--run", f], ("has no config.yaml",)))
 add(Case("run_dir_under_file", "paths", _train_into(lambda f: _file(f) / "run"), ("is a file, not a folder",)))
+add(Case("run_dir_broken_link", "paths", _train_into(lambda f: ((f / "link").symlink_to(f / "nowhere"), f / "link")[1]),
+         ("link is a broken link, not a folder",)))
 add(Case("run_dir_is_file", "paths", _train_into(lambda f: _file(f)), ("afile is a file, not a folder",)))
 add(Case("run_dir_readonly_parent", "paths", _train_into(lambda f: _readonly_dir(f, "ro") / "run"),
          ("not writable",), as_nobody=True))
@@ -884,11 +886,14 @@ def test_preflight_memory_and_disk(case_folder, capfd, monkeypatch):
 
 def test_a_crash_keeps_finished_epochs_and_nothing_else(case_folder, monkeypatch, capfd):
     from freqlstm_helpers import trainer
-    with monkeypatch.context() as m:  # a crash in epoch 1: nothing worth keeping, no folder left behind
+    (case_folder / "empty").mkdir()
+    with monkeypatch.context() as m:  # a crash in epoch 1: nothing worth keeping, nothing of it left behind
         m.setattr(trainer, "_epoch_record", lambda *a, **k: 1 / 0)
-        with pytest.raises(ZeroDivisionError):
-            train_l1(tiny_cfg(), run_dir=case_folder / "r", progress=False)
-    assert list(case_folder.iterdir()) == []
+        for where in ("r", "empty"):
+            with pytest.raises(ZeroDivisionError):
+                train_l1(tiny_cfg(), run_dir=case_folder / where, progress=False)
+    assert [p.name for p in case_folder.iterdir()] == ["empty"] and not any((case_folder / "empty").iterdir())
+    (case_folder / "empty").rmdir()
     with monkeypatch.context() as m:  # a crash after the last epoch: its checkpoint stays, --resume finishes the run
         m.setattr(trainer, "frozen_metrics", lambda *a, **k: 1 / 0)
         with pytest.raises(ZeroDivisionError):

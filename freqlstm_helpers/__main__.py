@@ -243,7 +243,11 @@ def save_plots(run_dir: Path, seconds: float = 2.0) -> list[Path]:
     fig.suptitle("test set, one panel per frequency")
     fig.tight_layout()
     save(fig, "predictions_all.png")
-    return atomic.write_all(out)
+    try:
+        return atomic.write_all(out)
+    except OSError as e:
+        raise RunError(f"cannot write the figures into {run_dir} ({e.strerror or type(e).__name__}; none was "
+                       "written): make the folder writable, or copy the run somewhere writable") from None
 
 
 def cmd_viz(args) -> int:

@@ -270,11 +270,14 @@ def write_metrics(run_dir: str | Path, metrics: dict, name: str = METRICS) -> Pa
     with lock.locked(run_dir, wait=False, what="run"):
         m = manifest.read_manifest(run_dir, _rebuild(run_dir))
         data = atomic.json_bytes(metrics)
-        _unseal(run_dir)
-        out = atomic.write_bytes(run_dir / name, data)
         files = {**m["files"], name: manifest.sha256_bytes(data)}
-        _seal(run_dir, files, m["config_hash"], files)
-    return out
+        seal = atomic.json_bytes(manifest.manifest_dict(files, m["config_hash"]))
+        try:  # both files or neither (a failure while writing leaves the old pair, still matching)
+            atomic.write_all({run_dir / name: data, run_dir / MANIFEST: seal})
+        except OSError as e:
+            raise RunError(f"cannot write {name} into {run_dir} ({e.strerror or type(e).__name__}): "
+                           "make the folder writable, or copy the run somewhere writable") from None
+    return run_dir / name
 
 
 # --- verify and load --------------------------------------------------------------
@@ -299,7 +302,10 @@ def require_run_dir(run_dir: str | Path) -> TrainConfig:
     if not run_dir.is_dir():
         raise RunError(f"run dir {run_dir} does not exist: train it first with "
                        f"{CLI} train --config <config.yaml> --run-dir {run_dir}")
-    cfg = read_run_config(run_dir)
+    try:
+        cfg = read_run_config(run_dir)
+    except PermissionError as e:
+        raise RunError(f"run dir {run_dir} cannot be read ({e.strerror}): check its permissions") from None
     if cfg is None:
         raise RunError(f"{run_dir} has no {CONFIG}, so it is not a finished run folder: train it with "
                        f"{CLI} train --config <config.yaml> --run-dir {run_dir}")

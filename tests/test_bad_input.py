@@ -329,17 +329,17 @@ add(Case("run_dir_part_too_long", "paths", _train_into(lambda f: f / ("p" * 300)
 add(Case("run_dir_foreign_folder", "paths", _train_into(lambda f: (_write(f / "mine", "x", "notes.txt").parent)),
          ("not a run folder",), extra={"mkdir": "mine"}))
 add(Case("eval_readonly_run", "paths", lambda f, b: (copy_run(b, f).chmod(0o555), ["eval", "--run", f / "run"])[1],
-         ("Permission denied",), as_nobody=True))
+         ("cannot write metrics.json into", "(Permission denied)"), as_nobody=True))
 add(Case("viz_readonly_run", "paths", lambda f, b: (copy_run(b, f).chmod(0o555), ["viz", "--run", f / "run"])[1],
-         ("Permission denied",), as_nobody=True))
+         ("cannot write the figures into", "(Permission denied; none was written)"), as_nobody=True))
 add(Case("checkpoint_unreadable", "paths", lambda f, b: ((copy_run(b, f) / runs.BEST).chmod(0o000),
                                                          ["eval", "--run", f / "run"])[1],
          ("best_model.pth cannot be read",), as_nobody=True))
 add(Case("run_folder_unreadable", "paths", lambda f, b: (copy_run(b, f).chmod(0o000), ["eval", "--run", f / "run"])[1],
-         ("Permission denied",), as_nobody=True))
+         ("run cannot be read (Permission denied)",), as_nobody=True))
 add(Case("manifest_unreadable", "paths", lambda f, b: ((copy_run(b, f) / runs.MANIFEST).chmod(0o000),
                                                        ["viz", "--run", f / "run"])[1],
-         ("manifest.json is unreadable",), as_nobody=True))
+         ("manifest.json cannot be read (Permission denied)",), as_nobody=True))
 add(Case("viz_seconds_nan", "paths", lambda f, b: ["viz", "--run", copy_run(b, f), "--seconds", "nan"],
          ("--seconds nan is not allowed",)))
 add(Case("viz_seconds_inf", "paths", lambda f, b: ["viz", "--run", copy_run(b, f), "--seconds", "inf"],
@@ -426,7 +426,7 @@ add(Case("bomb_in_run_config_viz", "cache", _viz(lambda r, b: (r / runs.CONFIG).
 add(Case("deleted_manifest", "cache", _corrupt(lambda r, b: (r / runs.MANIFEST).unlink()),
          ("manifest.json does not exist",)))
 add(Case("garbage_manifest", "cache", _corrupt(lambda r, b: (r / runs.MANIFEST).write_text("[1, 2")),
-         ("manifest.json is unreadable or not JSON",)))
+         ("manifest.json is not JSON",)))
 add(Case("history_extra_epoch_resealed", "cache",
          _corrupt(lambda r, b: (edit_json(r / runs.HISTORY, lambda d: d["epochs"].append(dict(d["epochs"][0], epoch=2))),
                                 reseal(r))), ("training_history.json must hold 1 to 1 epoch records",)))

@@ -41,8 +41,11 @@ def read_manifest(run_dir: Path, hint: str) -> dict:
     except FileNotFoundError:
         raise RunCorrupt(f"{path} does not exist, so nothing in {run_dir} can be trusted (the run never finished, "
                          f"or was made before run folders had manifests): {hint}", MANIFEST) from None
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise RunCorrupt(f"{path} is unreadable or not JSON ({type(e).__name__}): {hint}", MANIFEST) from None
+    except OSError as e:
+        raise RunCorrupt(f"{path} cannot be read ({e.strerror or type(e).__name__}): check its permissions",
+                         MANIFEST) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise RunCorrupt(f"{path} is not JSON ({type(e).__name__}): {hint}", MANIFEST) from None
     files = m.get("files") if isinstance(m, dict) else None
     if (not isinstance(m, dict) or m.get("format") != FORMAT or not isinstance(m.get("config_hash"), str)
             or not isinstance(files, dict)

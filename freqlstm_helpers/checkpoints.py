@@ -21,6 +21,12 @@ end of its current call; the stream trainer: the end of the epoch), saves, and
 raises TrainingInterrupted whose one-line message holds the resume command.
 A second signal stops at once, keeping the last epoch's checkpoint.
 
+resume.ckpt holds everything the loop needs to go on: weights, optimiser (the
+engine's torch-form Adam state), scheduler, learning rate, RNG states, what the
+stopping rules have seen, best epoch so far, history and online losses, and
+mid-epoch the rows done and the carried LSTM state. Its header carries the
+SHA-256 of the payload and the config hash, checked before it is used.
+
 `train --resume RUN` (cached_train: automatically) continues from resume.ckpt;
 the result is bit-identical to an uninterrupted run (tests/test_bad_input.py).
 """

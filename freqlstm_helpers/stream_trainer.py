@@ -223,7 +223,7 @@ def _train(cfg: TrainConfig, session, progress: bool, eval_every_epoch: bool, ca
                 break
             session.epoch_done({"epoch": epoch + 1, "row": 0, "step": step, "model": model.state_dict(),  # [resume]
                                 "optimizer": opt.state_dict(), "history": history, "best": best,
-                                "online_losses": np.stack(all_losses)})
+                                "online_losses": np.stack(all_losses), "stopping": {"val_curve": val_curve}})
     finally:
         single.__exit__(None, None, None)
         if bar is not None:
@@ -244,6 +244,6 @@ def _restore(saved: dict, model, opt, history: list, all_losses: list, val_curve
     opt.load_state_dict(saved["optimizer"])
     history.extend(saved["history"])
     all_losses.extend(list(saved["online_losses"].numpy()))
-    val_curve.extend(r["frozen_val_mse"] for r in history)
+    val_curve.extend(saved["stopping"]["val_curve"])  # what early stopping has seen
     best.update(saved["best"])
     return saved["epoch"], saved["step"]

@@ -291,15 +291,14 @@ def _train(cfg: TrainConfig, session, progress: bool, eval_every_epoch: bool, ca
     stopped_by = stopping.COMPLETED
     first_epoch, partial = 1, None
     if saved is not None:  # [resume]
-        first_epoch, partial, lr = _restore(saved, engine, sched, history, all_losses, best)
-        epoch_losses = [r["online_loss"] for r in history]
+        first_epoch, partial, lr = _restore(saved, engine, sched, history, all_losses, best, epoch_losses)
         session.restore_rng()
 
     def snapshot(epoch, row, losses=None, norms=None):  # [resume] what resume.ckpt holds: all the loop's state
         engine.sync_to_model()
         return {"epoch": epoch, "row": row, "rows_per_epoch": n_rows, "model": model.state_dict(),
                 "optimizer": engine.optimizer_state(), "scheduler": sched.state_dict() if sched else None,
-                "lr": lr, "history": history, "best": best,
+                "lr": lr, "history": history, "best": best, "stopping": {"epoch_losses": epoch_losses},
                 "online_losses": np.stack(all_losses) if all_losses else np.empty((0, n_rows), np.float32),
                 "partial": None if not row else {"losses": losses[:row], "norms": norms[:row],
                                                  "state": [np.array(s, np.float32).reshape(-1) for s in engine.state]}}
@@ -379,7 +378,7 @@ def _chunks(first_row: int, n_rows: int):
         start = stop
 
 
-def _restore(saved: dict, engine, sched, history: list, all_losses: list, best: dict):
+def _restore(saved: dict, engine, sched, history: list, all_losses: list, best: dict, epoch_losses: list):
     """[resume] Put a saved loop state back; returns (epoch to run, its partial rows or None, lr)."""
     engine.load_optimizer_state(saved["optimizer"])
     if sched is not None:
@@ -387,6 +386,7 @@ def _restore(saved: dict, engine, sched, history: list, all_losses: list, best: 
     history.extend(saved["history"])
     all_losses.extend(list(saved["online_losses"].numpy()))
     best.update(saved["best"])
+    epoch_losses.extend(saved["stopping"]["epoch_losses"])  # what the stopping rules have seen
     engine.set_lr(saved["lr"])
     return saved["epoch"], saved["partial"], saved["lr"]
 

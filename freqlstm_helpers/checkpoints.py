@@ -234,8 +234,6 @@ class Session:
             read_resume(path, cfg)  # raises: says why there is nothing to resume
         if self.resumed is not None:
             self.eval_every_epoch = bool(self.resumed["eval_every_epoch"])
-            print(f"{path.name}: continuing the interrupted run at epoch {self.resumed['epoch']}"
-                  + (f", row {self.resumed['row']:,}" if self.resumed["row"] else ""), flush=True)
         preflight.check_disk(cfg, path)
         try:
             if not path.exists():
@@ -248,6 +246,9 @@ class Session:
         except OSError as e:
             raise RunError(f"run dir {self.given} is not writable ({e.strerror or type(e).__name__}): "
                            "choose a --run-dir you can write to") from None
+        if self.resumed is not None:
+            print(f"{path.name}: continuing the interrupted run at epoch {self.resumed['epoch']}"
+                  + (f", row {self.resumed['row']:,}" if self.resumed["row"] else ""), flush=True)
 
     def _usable(self, state: dict) -> dict | None:
         """The saved state if this session can continue from it, else a RunError saying why not."""

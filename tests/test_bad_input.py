@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -35,7 +34,7 @@ import pytest
 import torch
 import yaml
 
-from freqlstm_helpers import checkpoints, preflight, runs
+from freqlstm_helpers import preflight, runs
 from freqlstm_helpers.__main__ import main
 from freqlstm_helpers.config import TrainConfig, config_from_dict
 from freqlstm_helpers.storage import RunError, lock

@@ -267,6 +267,12 @@ class TrainConfig:
             object.__setattr__(self, "streams", StreamsConfig())
         if self.trainer != "streams" and self.streams is not None:
             _fail("streams", "...", "a streams section is only allowed with trainer: streams")
+        if self.streams is not None:
+            per_stream = self.data.n_samples * (1 if self.streams.parallel else self.data.n_frequencies)
+            if self.streams.window > per_stream:
+                _fail("streams.window", self.streams.window,
+                      f"must be at most the {per_stream:,} samples of a stream (data.fs x data.duration"
+                      f"{'' if self.streams.parallel else ' x frequencies'}): a longer window is not a window")
         expected = 1 + self.data.n_frequencies
         if self.model.input_size != expected:
             _fail("model.input_size", self.model.input_size,

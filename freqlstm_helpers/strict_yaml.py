@@ -91,7 +91,11 @@ def first_line(e: Exception) -> str:
     """A YAMLError as one short line: the problem and where (PyYAML spreads it over several)."""
     if isinstance(e, YamlRefused):
         return str(e)
-    problem = getattr(e, "problem", None) or getattr(e, "context", None) or type(e).__name__
+    problem = (getattr(e, "problem", None) or getattr(e, "context", None) or getattr(e, "reason", None)
+               or (str(e).splitlines() or [type(e).__name__])[0])
+    if isinstance(e, yaml.reader.ReaderError):
+        where = "" if getattr(e, "position", None) is None else f"character {e.position + 1}: "
+        return f"{where}{str(e).splitlines()[0]}"[:200]
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     return f"{where}{problem}"[:200]

@@ -269,6 +269,9 @@ add(tiny_case("epochs_10_pow_9", "meaning", "training.num_epochs=1000000000 is n
 add(tiny_case("amplitudes_reversed", "meaning", "low <= high", data={"amplitude_range": [1.2, 0.8]}))
 add(tiny_case("window_not_multiple", "meaning", "streams.window=", "multiple of streams.stride", trainer="streams",
               streams={"window": 70, "stride": 50}))
+add(tiny_case("window_longer_than_data", "meaning", "streams.window=1000000 is not allowed", "at most the 50 samples",
+              trainer="streams", streams={"window": 10 ** 6, "stride": 10 ** 6}))
+add(config_case("nul_character", "yaml", "name: a\x00b\n", "character 8: unacceptable character #x0000"))
 add(tiny_case("input_size_mismatch", "meaning", "model.input_size=6 is not allowed", model={"input_size": 6}))
 add(tiny_case("over_row_budget", "meaning", "over the budget of 20,000,000", "add --yes",
               training={"num_epochs": 600}, data={"duration": 10.0}))

@@ -574,7 +574,9 @@ def cached_train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progres
                 if not eval_every_epoch or result.frozen_test_mse is not None:
                     return result
         elif run_state(run_dir) == "unfinished":
-            _say(f"{run_dir.name}: its training never finished (no {MANIFEST}, no {RESUME}); training it from the start")
+            why = (f"has no {MANIFEST} (made before run folders were sealed, or its save was cut short), so "
+                   "nothing in it can be trusted" if (run_dir / BEST).exists() else "was never finished")
+            _say(f"{run_dir.name} {why}; training it from the start")
         train_fn = get_trainer(cfg.trainer)
         return train_fn(cfg, run_dir=run_dir, progress=progress, eval_every_epoch=eval_every_epoch,
                         callbacks=callbacks, resume="auto")

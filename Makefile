@@ -49,11 +49,17 @@ course: $(STAMP)
 	  echo "   done in $$(( $$(date +%s) - start )) s"; \
 	done
 
+# The work tree must look the same after the tests as before (figures, notebooks, configs...).
+WORKTREE_STATE = { git status --porcelain --untracked-files=all; git diff --binary | cksum; } 2>/dev/null
+
 test: $(STAMP)
+	@before=$$($(WORKTREE_STATE)); \
 	$(PY) -m pytest tests $(IPYNBS) \
 	  --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider --durations=15; \
-	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
+	if [ "$$before" != "$$($(WORKTREE_STATE))" ]; then \
+	  echo "make test changed the work tree:"; git status --short; rc=1; fi; exit $$rc
 
 bench: $(STAMP)
 	$(PY) -m freqlstm_helpers.bench

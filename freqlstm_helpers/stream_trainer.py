@@ -25,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from . import stopping
+from . import checkpoints, stopping
 from .config import ConfigError, TrainConfig
 from .data import Dataset, build_dataset
 from .metrics import freq_key
@@ -130,13 +130,23 @@ def _lr_at(step: int, total: int, cfg: TrainConfig) -> float:
 
 
 def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_epoch: bool = True,
-          callbacks=None) -> TrainResult:
-    """Train the corrected regime; frozen validation MSE is computed every epoch (it drives selection)."""
+          callbacks=None, resume: bool | str = False) -> TrainResult:
+    """Train the corrected regime; frozen validation MSE is computed every epoch (it drives selection).
+
+    With run_dir, as trainer.train (checkpoints.py): checked and locked before the
+    first epoch, a resumable checkpoint after every epoch; a SIGINT/SIGTERM stops
+    at the end of the current epoch. resume=True continues an interrupted run.
+    """
     if cfg.trainer != "streams":
         raise ConfigError(f"trainer={cfg.trainer!r} is not allowed here: stream_trainer.train runs trainer 'streams'")
-    if run_dir is not None:
-        from . import runs
-        runs.check_run_dir(run_dir, cfg)
+    with checkpoints.Session(cfg, run_dir, resume=resume, eval_every_epoch=eval_every_epoch,
+                             boundary="the stream trainer stops at the end of an epoch") as session:
+        result = _train(cfg, session, progress, session.eval_every_epoch, callbacks)
+        session.finish(result)
+    return result
+
+
+def _train(cfg: TrainConfig, session, progress: bool, eval_every_epoch: bool, callbacks) -> TrainResult:
     s = cfg.streams
     train_ds = build_dataset(cfg.data, split="train")
     val_ds = build_dataset(cfg.data, split="validation")
@@ -158,12 +168,17 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
         bar = tqdm(total=total_steps, unit="window", desc=cfg.name, mininterval=0.5)
     history, all_losses, val_curve = [], [], []
     best = dict(epoch=0, val=math.inf, weights=None, opt=None)
-    stopped_by, step = stopping.COMPLETED, 0
+    stopped_by, step, first_epoch = stopping.COMPLETED, 0, 1
+    if session.resumed is not None:  # [resume] continue an interrupted run after its last finished epoch
+        first_epoch, step = _restore(session.resumed, model, opt, history, all_losses, val_curve, best)
+        session.restore_rng()
+        if bar is not None:
+            bar.update(step)
     cpu0 = time.process_time()
     single = one_thread()
     single.__enter__()  # batch 4, hidden 64: one thread is fastest and reproducible
     try:
-        for epoch in range(1, n_epochs + 1):
+        for epoch in range(first_epoch, n_epochs + 1):
             t0 = time.perf_counter()
             saved = {0: model.initial_state(x.shape[1])}  # epoch start: the only reset
             losses = np.empty(len(starts), np.float32)
@@ -196,7 +211,7 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
             val_curve.append(val["mse"])
             if bar is not None:
                 bar.set_postfix(epoch=epoch, val=f"{val['mse']:.4f}", refresh=False)
-            if val["mse"] < best["val"]:
+            if best["weights"] is None or val["mse"] < best["val"]:  # NaN everywhere still keeps epoch 1
                 best.update(epoch=epoch, val=val["mse"], weights=copy.deepcopy(model.state_dict()),
                             opt=copy.deepcopy(opt.state_dict()))
             es = cfg.early_stopping
@@ -206,6 +221,9 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
             if any(cb(record, model) for cb in (callbacks or ())):
                 stopped_by = stopping.CALLBACK
                 break
+            session.epoch_done({"epoch": epoch + 1, "row": 0, "step": step, "model": model.state_dict(),  # [resume]
+                                "optimizer": opt.state_dict(), "history": history, "best": best,
+                                "online_losses": np.stack(all_losses), "stopping": {"val_curve": val_curve}})
     finally:
         single.__exit__(None, None, None)
         if bar is not None:
@@ -217,7 +235,15 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
                          online_losses=np.stack(all_losses), stopped_by=stopped_by, best_epoch=best["epoch"],
                          metrics=frozen_metrics(best_model, cfg), optimizer_state=opt.state_dict(),
                          best_optimizer_state=best["opt"])
-    if run_dir is not None:
-        from . import runs
-        runs.save_run(result, run_dir)
     return result
+
+
+def _restore(saved: dict, model, opt, history: list, all_losses: list, val_curve: list, best: dict):
+    """[resume] Put the state after an epoch back; returns (the next epoch, the optimiser step count)."""
+    model.load_state_dict(saved["model"])
+    opt.load_state_dict(saved["optimizer"])
+    history.extend(saved["history"])
+    all_losses.extend(list(saved["online_losses"].numpy()))
+    val_curve.extend(saved["stopping"]["val_curve"])  # what early stopping has seen
+    best.update(saved["best"])
+    return saved["epoch"], saved["step"]

@@ -52,8 +52,9 @@ def test_config_hash_is_stable_and_sensitive(monkeypatch, tmp_path):
 def test_folder_contents(saved):
     res, run_dir = saved
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == sorted([runs.CONFIG, runs.BEST, runs.FINAL, runs.HISTORY, runs.METRICS, runs.LOSSES])
-    assert not [p for p in run_dir.parent.iterdir() if ".tmp" in p.name]  # no temporary left behind
+    assert names == sorted([runs.CONFIG, runs.BEST, runs.FINAL, runs.HISTORY, runs.METRICS, runs.LOSSES,
+                            runs.MANIFEST])
+    assert not [p for p in run_dir.parent.iterdir() if ".tmp" in p.name or p.name.endswith(".lock")]  # no leftovers
     assert runs.read_run_config(run_dir) == res.config
 
 

@@ -37,6 +37,10 @@ def main(argv=None) -> int:
     sub.add_parser("feedback", help="nbgrader's HTML feedback for every autograded submission")
     a = p.parse_args(argv)
     course, notebooks = Path(a.course), Path(a.notebooks)
+    if course.exists() and not course.is_dir():
+        print(f"error: --course {course} is a file: give the nbgrader course folder (default build/nbgrader)",
+              file=sys.stderr)
+        return 2
     try:
         if a.cmd == "student":
             for stem, kind in course_mod.write_student_versions(notebooks, Path(a.out), course).items():

@@ -79,10 +79,9 @@ def require_bwrap() -> str:
 # The image: what the sandbox may read of the course
 # --------------------------------------------------------------------------------------
 def _package_files() -> list[Path]:
-    """The release package: every source file of freqlstm_helpers except the grading subpackage."""
-    return sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                  and p.suffix in (".py", ".json", ".yaml", ".yml", ".txt")
-                  and p.relative_to(PACKAGE).parts[0] != "grading")
+    """The release package: what students get (release_package.release_files), nothing of grading/ or website/."""
+    from .release_package import release_files
+    return release_files()
 
 
 def _configs_dir() -> Path:

@@ -75,12 +75,16 @@ _MODULES: dict[str, str] | None = None
 
 
 def course_modules() -> dict[str, str]:
-    """{last name: dotted module} for every module of the package outside grading/ (fused -> freqlstm_helpers.fused)."""
+    """{last name: dotted module} for every module of the release package (fused -> freqlstm_helpers.fused).
+
+    The instructor-only subpackages (grading/, website/) are not in the sandbox, so they are left out.
+    """
+    from ..release_package import INSTRUCTOR_ONLY
     global _MODULES
     if _MODULES is None:
         found: dict[str, str] = {}
         for info in pkgutil.walk_packages([str(PACKAGE)], prefix=PACKAGE_NAME + "."):
-            if ".grading" in info.name:
+            if info.name.split(".")[1] in INSTRUCTOR_ONLY:
                 continue
             last = info.name.rsplit(".", 1)[-1]
             if last in found:

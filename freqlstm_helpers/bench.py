@@ -6,7 +6,7 @@
     state carried and detached, default (non-fused) Adam, clip_grad_norm_,
     loss.item() per row.
 (b) reference: trainer.TorchEngine (LSTMCell, fused Adam, lean clipping).
-(c) fused: fused.FusedEngine, if that module imports; its first-call
+(c) fused: engines.l1_fused.FusedEngine, if that module imports; its first-call
     compile time is reported separately.
 All three start from the same seeded weights and train on the same rows, so
 their online losses must agree; the largest difference is printed as a check.
@@ -73,7 +73,7 @@ def engine_loop(engine, X, y) -> tuple[float, np.ndarray]:
 
 def _fused_engine_class():
     try:
-        from .fused import FusedEngine
+        from .engines.l1_fused import FusedEngine
     except ImportError:
         return None
     return FusedEngine
@@ -160,7 +160,7 @@ def report(res: dict) -> str:
              f"  (b) reference trainer (TorchEngine)       {res['reference_s_per_epoch']:7.2f} s   "
              f"{res['speedup_reference_vs_plain']:.2f}x faster than (a)"]
     if res["fused_s_per_epoch"] is None:
-        lines.append("  (c) fused engine not available (freqlstm_helpers.fused does not import)")
+        lines.append("  (c) fused engine not available (freqlstm_helpers.engines.l1_fused does not import)")
     else:
         lines.append(f"  (c) fused engine                         {res['fused_s_per_epoch']:7.2f} s   "
                      f"{res['speedup_fused_vs_plain']:.2f}x faster than (a), "

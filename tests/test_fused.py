@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from freqlstm_helpers import SignalConfig, build_dataset
-from freqlstm_helpers.fused import (ALLOWED_DTYPES, PARAM_NAMES, FusedEngine, FusedParams, one_step_gradients,
-                                    predict_rows)
+from freqlstm_helpers.engines.l1_fused import (ALLOWED_DTYPES, PARAM_NAMES, FusedEngine, FusedParams,
+                                              one_step_gradients, predict_rows)
 from freqlstm_helpers.model import FrequencyLSTM
 
 LR, CLIP = 1e-3, 1.0

@@ -293,7 +293,7 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
         rc, err = run_main(capsys, *args)
         assert_one_line_error(rc, err, *fragments)
 
-    monkeypatch.setitem(sys.modules, "freqlstm_helpers.fused", None)  # as in a checkout without fused.py
+    monkeypatch.setitem(sys.modules, "freqlstm_helpers.engines.l1_fused", None)  # as in a checkout without it
     rc, err = run_main(capsys, "train", "--config", cfg_path, "--engine", "fused", "--run-dir", tmp_path / "f")
     assert_one_line_error(rc, err, "engine 'fused'")
     rc, err = run_main(capsys, "eval", "--run", run_dir, "--warmup", "1")

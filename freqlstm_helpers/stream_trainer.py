@@ -154,7 +154,7 @@ class TorchStreamEngine:
         s, T = self.cfg.streams, x.shape[0]
         model, opt = self.model, self.optimizer
         saved = {0: model.initial_state(x.shape[1])}  # epoch start: the only reset
-        losses = np.empty(len(lrs), np.float32)
+        losses = np.empty(len(lrs), np.float64)  # the trainer keeps them as float32
         model.train()
         with one_thread():  # batch 4, hidden 64: one thread is fastest and reproducible
             for i, start in enumerate(range(0, T, s.stride)):

@@ -659,15 +659,24 @@ class StreamsFusedEngine:
                                  self.theta.dtype)
 
     def optimizer_state(self) -> dict:
-        """Moments, step and hyperparameters as torch.optim.Adam(model.parameters()).state_dict() holds them."""
+        """Moments, step and hyperparameters as torch.optim.Adam(model.parameters()).state_dict() holds them.
+
+        Written out rather than built through torch.optim.Adam: the first Adam a
+        process creates imports torch._dynamo, seconds this engine need not pay.
+        tests/test_streams_fused.py checks the format against torch's.
+        """
         params = list(self.model.parameters())
-        opt = torch.optim.Adam(params, lr=self.lr, betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
+        group = {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
+                 "amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                 "differentiable": False, "fused": None, "decoupled_weight_decay": False,
+                 "params": list(range(len(params)))}
+        state = {}
         if self.step > 0:
-            for p, m, v in zip(params, self.torch_arrays("exp_avg"), self.torch_arrays("exp_avg_sq")):
-                opt.state[p] = {"step": torch.tensor(float(self.step), dtype=torch.float32),
-                                "exp_avg": torch.from_numpy(m).to(p.dtype),
-                                "exp_avg_sq": torch.from_numpy(v).to(p.dtype)}
-        return opt.state_dict()
+            for i, (p, m, v) in enumerate(zip(params, self.torch_arrays("exp_avg"), self.torch_arrays("exp_avg_sq"))):
+                state[i] = {"step": torch.tensor(float(self.step), dtype=torch.float32),
+                            "exp_avg": torch.from_numpy(m).to(p.dtype),
+                            "exp_avg_sq": torch.from_numpy(v).to(p.dtype)}
+        return {"state": state, "param_groups": [group]}
 
     def load_optimizer_state(self, state_dict: dict) -> None:
         """Take moments, step and lr/betas/eps/weight_decay from a torch Adam state_dict."""

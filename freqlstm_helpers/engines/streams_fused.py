@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from numba import njit
 
+from ._compile_lock import first_call
 from .l1_fused import ALLOWED_DTYPES, PARAM_NAMES, _check_lr, _check_model, _dtype_name, _hyper
 
 # IEEE op by op except that a*b+c may become one fused multiply-add: the products
@@ -615,9 +616,10 @@ class StreamsFusedEngine:
             raise ValueError(f"lrs has shape {lrs.shape}: expected ({n},), one learning rate per window")
         losses = np.empty(n, np.float64)
         hyper = np.array([self.betas[0], self.betas[1], self.eps, self.weight_decay, self.clip])
-        self.step = int(_epoch_kernel(self.theta, self.exp_avg, self.exp_avg_sq, np.int64(self.step),
-                                      self.n_in, self.hidden, x, y, self.window, self.stride, lrs, hyper,
-                                      losses))
+        with first_call(_epoch_kernel, (self.dtype, x.shape[1])):
+            self.step = int(_epoch_kernel(self.theta, self.exp_avg, self.exp_avg_sq, np.int64(self.step),
+                                          self.n_in, self.hidden, x, y, self.window, self.stride, lrs, hyper,
+                                          losses))
         if len(lrs):
             self.lr = float(lrs[-1])
         return losses
@@ -629,7 +631,8 @@ class StreamsFusedEngine:
         h0, c0 = (np.zeros((B, H), self.theta.dtype) for _ in range(2)) if state is None else (
             np.ascontiguousarray(_as_array(s), dtype=self.theta.dtype).reshape(B, H) for s in state)
         grad = np.empty_like(self.theta)
-        loss, h, c = _window_grads(self.theta, self.n_in, H, x, y, back, start, stop, h0, c0, grad)
+        with first_call(_window_grads, self.dtype):
+            loss, h, c = _window_grads(self.theta, self.n_in, H, x, y, back, start, stop, h0, c0, grad)
         return {"loss": float(loss), "state": (h, c),
                 "grads": dict(zip(PARAM_NAMES, _split(grad, self.n_in, H)))}
 
@@ -640,7 +643,8 @@ class StreamsFusedEngine:
         h = np.zeros((B, H), self.theta.dtype) if state is None else np.array(_as_array(state[0]), self.theta.dtype)
         c = np.zeros((B, H), self.theta.dtype) if state is None else np.array(_as_array(state[1]), self.theta.dtype)
         out = np.empty(x.shape[:2], self.theta.dtype)
-        _predict_kernel(self.theta, self.n_in, H, x, h, c, out)
+        with first_call(_predict_kernel, self.dtype):
+            _predict_kernel(self.theta, self.n_in, H, x, h, c, out)
         return out.astype(np.float64)
 
     def torch_arrays(self, which: str = "theta") -> list:

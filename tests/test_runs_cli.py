@@ -305,10 +305,12 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
 def test_bench_writes_results(tmp_path, capsys):
     from freqlstm_helpers import bench
     out = tmp_path / "results.json"
-    assert bench.main(["--rows", "30", "--out", str(out)]) == 0
+    assert bench.main(["--rows", "30", "--stream-epochs", "1", "--out", str(out)]) == 0
     r = strict_json(out)
     for k in ("plain_s_per_epoch", "reference_s_per_epoch", "fused_s_per_epoch", "fused_compile_s",
-              "speedup_fused_vs_plain", "machine"):
+              "speedup_fused_vs_plain", "machine", "stream_torch_serial_s_per_run", "stream_fused_serial_s_per_run",
+              "stream_torch_workers_s_per_run", "stream_fused_workers_s_per_run",
+              "speedup_fused_serial_vs_torch_serial"):
         assert k in r
     assert r["plain_s_per_epoch"] > 0 and r["reference_s_per_epoch"] > 0
     assert r["max_abs_loss_diff_plain_vs_reference_first_100"] < 1e-4  # the loops train the same regime

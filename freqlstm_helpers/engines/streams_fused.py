@@ -43,6 +43,7 @@ from .l1_fused import ALLOWED_DTYPES, PARAM_NAMES, _check_lr, _check_model, _dty
 # as torch's own kernels do on other instruction sets.
 FASTMATH = {"contract"}
 _JIT = dict(cache=True, fastmath=FASTMATH, error_model="numpy")
+CHUNK = 16  # backward steps whose dgates go into the weight gradients together (they stay in cache)
 
 
 # ----------------------------------------------------------------------------- layout
@@ -298,7 +299,7 @@ def _window(P, n_in, H, x, y, back, start, stop, h0, c0, ws, grad):
     Returns the loss (mean squared error over the scored samples and streams).
     Leaves the final state in ws's Hs[Tw], Cs[Tw].
     """
-    Hs, Cs, A, TC, dG, gates, e, ibuf, dh, dc, WT, Xw, gT = ws
+    Hs, Cs, A, TC, dG, gates, e, ibuf, dh, dc, WT, gTx, gT = ws
     ty = P.dtype.type
     one = ty(1.0)
     G = 4 * H
@@ -312,10 +313,17 @@ def _window(P, n_in, H, x, y, back, start, stop, h0, c0, ws, grad):
     b_hh = P[o[3]:o[4]]
     w_out = P[o[4]:o[5]]
     b_out = P[o[5]]
-    # W_hh^T for the forward's row axpys
+    # W_hh^T and W_ih^T for the forward's row axpys, and the summed bias
     for r in range(G):
         for j in range(H):
             WT[j, r] = W_hh[r, j]
+    WiT = np.empty((n_in, G), P.dtype)
+    for r in range(G):
+        for j in range(n_in):
+            WiT[j, r] = W_ih[r, j]
+    bias = np.empty(G, P.dtype)
+    for r in range(G):
+        bias[r] = b_hh[r] + b_ih[r]
 
     # ---- forward
     Hs[0] = h0
@@ -324,12 +332,12 @@ def _window(P, n_in, H, x, y, back, start, stop, h0, c0, ws, grad):
         xt = x[back + t]
         for b in range(B):
             gb = gates[b]
-            for r in range(G):
-                gb[r] = b_hh[r] + b_ih[r]
+            gb[:] = bias
             for j in range(n_in):
                 xv = xt[b, j]
+                wj = WiT[j]
                 for r in range(G):
-                    gb[r] += W_ih[r, j] * xv
+                    gb[r] += wj[r] * xv
         _add_matvec_T(WT, Hs[t], gates)
         _activate(gates, H, e, ibuf, A[t], Cs[t], Cs[t + 1], TC[t], Hs[t + 1])
 
@@ -355,9 +363,18 @@ def _window(P, n_in, H, x, y, back, start, stop, h0, c0, ws, grad):
                 grad[o_wo + k] += d * hb[k]
             grad[o_bo] += d
 
-    # ---- backward through time, state at `back` detached
+    # ---- backward through time, state at `back` detached; the weight gradients are
+    # accumulated every CHUNK steps while that chunk of dgates is still in cache
     dh[:, :] = 0
     dc[:, :] = 0
+    gT[:, :] = 0
+    gTi = gTx[:n_in]
+    gTi[:, :] = 0
+    dGf = dG.reshape(dG.shape[0] * B, G)
+    Hf = Hs.reshape(Hs.shape[0] * B, H)
+    Xf = x.reshape(x.shape[0] * B, n_in)
+    g_bih = grad[o[2]:o[3]]
+    chunk_end = Tw
     for t in range(Tw - 1, -1, -1):
         for b in range(B):
             d = dpred[t, b]
@@ -382,30 +399,24 @@ def _window(P, n_in, H, x, y, back, start, stop, h0, c0, ws, grad):
                 dcb[k] = dck * fg
         if t > 0:
             _set_matvec(WT, dG[t], dh)
+        if t % CHUNK == 0:
+            _add_outer_sum_T(dGf[t * B:chunk_end * B], Hf[t * B:chunk_end * B], gT)
+            _add_outer_sum_T(dGf[t * B:chunk_end * B], Xf[(back + t) * B:(back + chunk_end) * B], gTi)
+            for n in range(t * B, chunk_end * B):
+                dn = dGf[n]
+                for r in range(G):
+                    g_bih[r] += dn[r]
+            chunk_end = t
 
-    # ---- weight gradients of the whole window
-    dGf = dG.reshape(dG.shape[0] * B, G)[:Tw * B]
-    gT[:, :] = 0
-    _add_outer_sum_T(dGf, Hs.reshape(Hs.shape[0] * B, H)[:Tw * B], gT)
+    # ---- weight gradients into torch's layout
     g_hh = grad[o[1]:o[2]].reshape(G, H)
     for r in range(G):
         for k in range(H):
             g_hh[r, k] = gT[k, r]
-    for t in range(Tw):
-        for b in range(B):
-            Xw[t * B + b, :] = x[back + t, b]
-    gTi = gT[:n_in]
-    gTi[:, :] = 0
-    _add_outer_sum_T(dGf, Xw[:Tw * B], gTi)
     g_ih = grad[o[0]:o[1]].reshape(G, n_in)
     for r in range(G):
         for j in range(n_in):
             g_ih[r, j] = gTi[j, r]
-    g_bih = grad[o[2]:o[3]]
-    for n in range(Tw * B):
-        dn = dGf[n]
-        for r in range(G):
-            g_bih[r] += dn[r]
     grad[o[3]:o[4]] = g_bih
     return ty(total / N)
 
@@ -472,9 +483,9 @@ def _epoch_kernel(P, M, V, step, n_in, H, x, y, window, stride, lrs, hyper, loss
     dh = np.empty((B, H), dt)
     dc = np.empty((B, H), dt)
     WT = np.empty((H, G), dt)
-    Xw = np.empty((Wmax * B, n_in), dt)
-    gT = np.empty((max(H, n_in), G), dt)
-    ws = (Hs, Cs, A, TC, dG, gates, e, ibuf, dh, dc, WT, Xw, gT)
+    gT = np.empty((H, G), dt)
+    gTx = np.empty((n_in, G), dt)
+    ws = (Hs, Cs, A, TC, dG, gates, e, ibuf, dh, dc, WT, gTx, gT)
     grad = np.empty_like(P)
     R = window // stride + 1
     SH = np.zeros((R, B, H), dt)  # state at window boundaries (k * stride), a ring
@@ -505,7 +516,7 @@ def _window_grads(P, n_in, H, x, y, back, start, stop, h0, c0, grad):
     ws = (np.empty((Wmax + 1, B, H), dt), np.empty((Wmax + 1, B, H), dt), np.empty((Wmax, B, G), dt),
           np.empty((Wmax, B, H), dt), np.empty((Wmax, B, G), dt), np.empty((B, G), dt), np.empty(B * (G + 2 * H), dt),
           np.empty(B * (G + 2 * H), np.int32), np.empty((B, H), dt), np.empty((B, H), dt), np.empty((H, G), dt),
-          np.empty((Wmax * B, n_in), dt), np.empty((max(H, n_in), G), dt))
+          np.empty((n_in, G), dt), np.empty((H, G), dt))
     loss = _window(P, n_in, H, x, y, back, start, stop, h0, c0, ws, grad)
     return loss, ws[0][Wmax].copy(), ws[1][Wmax].copy()
 

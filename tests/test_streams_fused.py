@@ -166,7 +166,7 @@ def test_engine_fused_is_allowed_for_streams_and_step_forces_torch(tmp_path):
     cfg = corrected(**{"streams.window": 100, "streams.stride": 50})
     fused = stream_trainer.train(cfg.replace(engine="fused"), progress=False, run_dir=tmp_path / "f")
     assert (tmp_path / "f" / runs.CONFIG).is_file() and fused.config.engine == "fused"
-    torch_run = stream_trainer.train(cfg, progress=False)
+    torch_run = stream_trainer.train(cfg.replace(engine="torch"), progress=False)
     forced = stream_trainer.train(cfg.replace(engine="fused"), progress=False, step=stream_trainer.window_step)
     np.testing.assert_array_equal(forced.online_losses, torch_run.online_losses)
     assert not np.array_equal(fused.online_losses, torch_run.online_losses), "fused fell back to torch"

@@ -609,7 +609,9 @@ def cached_train_many(cfgs, *, workers: int | None = None, progress: bool = True
     Each worker process runs exactly `cached_train(cfg)` and saves the run folder
     (under its lock); the results are then loaded from the folders, so they are
     bit-identical to a serial loop. Runs already on disk start no worker.
-    `workers` defaults to the number of CPUs; 1 trains in this process.
+    `workers` defaults to the number of CPUs; 1 trains in this process. The workers
+    (freqlstm_helpers.pool) stay up for the next call, and need no
+    `if __name__ == "__main__":` guard.
     """
     cfgs = list(cfgs)
     dirs = [default_run_dir(c) for c in cfgs]
@@ -619,13 +621,13 @@ def cached_train_many(cfgs, *, workers: int | None = None, progress: bool = True
     todo = {str(d): c for c, d in zip(cfgs, dirs) if _needs_training(c, d, eval_every_epoch)}
     workers = min(workers or os.cpu_count() or 1, len(todo))
     if workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            jobs = [pool.submit(_train_in_worker, c.to_dict(), d, eval_every_epoch, yes) for d, c in todo.items()]
-            for i, job in enumerate(as_completed(jobs), 1):
-                done = Path(job.result())
-                if progress:
-                    print(f"[{i}/{len(jobs)}] trained {done.name}", flush=True)
+        from . import pool  # worker processes kept for the next call (pool.py says why not multiprocessing)
+        names = list(todo)
+
+        def done(i, _):
+            if progress:
+                print(f"trained {Path(names[i]).name}", flush=True)
+        pool.run_jobs([("freqlstm_helpers.runs:_train_in_worker", (c.to_dict(), d, eval_every_epoch, yes))
+                       for d, c in todo.items()], workers, on_done=done)
     return [cached_train(c, run_dir=d, progress=progress, eval_every_epoch=eval_every_epoch, yes=yes)
             for c, d in zip(cfgs, dirs)]

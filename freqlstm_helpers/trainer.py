@@ -9,7 +9,7 @@ row's update, so the epoch mean is the "online" loss the report calls "loss".
 
 Engines (see docs/ARCHITECTURE.md) own the working weights, optimiser state and
 carried state during an epoch. `TorchEngine` here is the readable reference;
-`fused.FusedEngine` is a compiled one with the same protocol.
+`engines.l1_fused.FusedEngine` is a compiled one with the same protocol.
 
 Frozen evaluation is separate on purpose: weights fixed, all rows in order,
 state carried. It answers "what did the model learn?", which the online loss
@@ -140,16 +140,16 @@ class TorchEngine:
 
 
 def make_engine(name: str, model: FrequencyLSTM, cfg: TrainConfig):
-    """"torch" -> TorchEngine; "fused" -> fused.FusedEngine (imported only when asked for)."""
+    """"torch" -> TorchEngine; "fused" -> engines.l1_fused.FusedEngine (imported only when asked for)."""
     if name == "torch":
         return TorchEngine(model, cfg)
     if name == "fused":
         try:
-            from .fused import FusedEngine
+            from .engines.l1_fused import FusedEngine
         except ImportError as e:
-            if getattr(e, "name", None) == "freqlstm_helpers.fused":
-                raise EngineUnavailable("engine 'fused' needs freqlstm_helpers/fused.py, which this checkout "
-                                        "does not have yet: use engine: torch") from None
+            if getattr(e, "name", None) == "freqlstm_helpers.engines.l1_fused":
+                raise EngineUnavailable("engine 'fused' needs freqlstm_helpers/engines/l1_fused.py, which this "
+                                        "checkout does not have yet: use engine: torch") from None
             raise EngineUnavailable(f"engine 'fused' could not be imported ({type(e).__name__}: {e}): "
                                     "use engine: torch") from None
         return FusedEngine(model, cfg)

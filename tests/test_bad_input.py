@@ -678,6 +678,20 @@ WRAPPER = textwrap.dedent("""
                 fire()
             return real_step(*a, **k)
         stream_trainer.window_step = step
+        real_stream_engine = stream_trainer.make_stream_engine
+        def make_stream(name, model, cfg, step=None):  # a compiled engine runs an epoch's windows in one call
+            e = real_stream_engine(name, model, cfg, step)
+            if e.name != "torch":
+                real_epoch = e.train_epoch
+                def train_epoch(x, y, lrs):
+                    out = real_epoch(x, y, lrs)
+                    done[0] += len(lrs)
+                    if done[0] - len(lrs) < at <= done[0]:
+                        fire()
+                    return out
+                e.train_epoch = train_epoch
+            return e
+        stream_trainer.make_stream_engine = make_stream
     sys.exit(main(sys.argv[1:]))
 """)
 
@@ -808,6 +822,9 @@ INTERRUPTS = {
     "streams_sigint": (dict(trainer="streams", training={"num_epochs": 3}, data={"duration": 0.5},
                             streams={"window": 100, "stride": 50}), 13, "SIGINT", 1, 130,
                        "at the end of epoch 2 (the stream trainer stops at the end of an epoch)"),
+    "streams_fused_sigterm": (dict(trainer="streams", engine="fused", training={"num_epochs": 3},
+                                   data={"duration": 0.5}, streams={"window": 100, "stride": 50}), 13, "SIGTERM", 1,
+                              143, "at the end of epoch 2 (the stream trainer stops at the end of an epoch)"),
     "torch_second_sigint": (dict(training={"num_epochs": 3}, data={"duration": 0.2}), 1000, "SIGINT", 2, 130,
                             "interrupted by a second SIGINT: stopped at once; the checkpoint of the last finished"),
 }

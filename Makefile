@@ -13,19 +13,20 @@ export FREQLSTM_HEADLESS := 1
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup course test bench robustness lab sync student grade feedback site test-browser clean
+.PHONY: help setup course test bench robustness lab sync student grade feedback site site-instructor test-browser clean
 
 help:
 	@echo "make course   execute every notebook in order, in place (figures/ gets the key plots)"
 	@echo "make test     unit tests + nbval over every notebook + .py/.ipynb drift check"
-	@echo "make bench    seconds per L=1 epoch: plain nn.LSTM loop vs reference trainer vs fused engine"
+	@echo "make bench    seconds per L=1 epoch (plain loop, reference, fused) and per 30-epoch corrected run (torch vs fused, serial vs 2 workers)"
 	@echo "make robustness  the corrected recipe, 3 seeds x 3 CPU profiles -> benchmarks/robustness.json"
-	@echo "make lab      open JupyterLab on the course"
-	@echo "make site     build the course website from the executed notebooks into build/site/ (executes nothing)"
+	@echo "make lab      open JupyterLab on notebooks/ (instructor versions); make lab LAB_DIR=build/student for the student versions"
+	@echo "make site     the public course website in build/site/: release notebooks + executed outputs, no solutions (executes nothing)"
+	@echo "make site-instructor  instructor-only website (solutions, INSTRUCTORS.md's answer key) in build/site-instructor/"
 	@echo "make test-browser  the site and JupyterLab in headless Chromium (Playwright); screenshots in build/browser/"
 	@echo "make sync     re-pair notebooks/*.py and *.ipynb after editing one of them"
-	@echo "make student  nbgrader release versions (solutions, hidden tests, answers removed) in build/student/"
-	@echo "make grade    autograde with nbgrader: make grade SUBMISSIONS=dir (dir/<student>/<NN_name>.ipynb) -> grades.csv"
+	@echo "make student  nbgrader release versions (solutions and answers removed) in build/student/"
+	@echo "make grade    grade in sandboxes: make grade SUBMISSIONS=dir [JOBS=N] (dir/<student>/<NN_name>.ipynb) -> build/nbgrader/grades.csv; DASK_SCHEDULER=tcp://... grades on a Dask cluster"
 	@echo "make feedback nbgrader's HTML feedback per student, after make grade (build/nbgrader/feedback/)"
 
 setup: $(STAMP)
@@ -48,11 +49,21 @@ course: $(STAMP)
 	  echo "   done in $$(( $$(date +%s) - start )) s"; \
 	done
 
+# The work tree must look the same after the tests as before (figures, notebooks, configs...).
+WORKTREE_STATE = { git status --porcelain --untracked-files=all; git diff --binary | cksum; } 2>/dev/null
+# One run cache per `make test`, fresh each time: unit tests, nbval kernels, subprocesses
+# and the homework's student notebooks all see it, so a run one of them trained is
+# loaded, not retrained, by the next (and every run comes from the code under test).
+TEST_RUNS := $(CURDIR)/build/test-runs
 test: $(STAMP)
-	$(PY) -m pytest tests $(IPYNBS) \
+	@rm -rf $(TEST_RUNS) && mkdir -p $(TEST_RUNS); \
+	before=$$($(WORKTREE_STATE)); \
+	FREQLSTM_RUNS=$(TEST_RUNS) $(PY) -m pytest tests $(IPYNBS) \
 	  --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider --durations=15; \
-	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
+	if [ "$$before" != "$$($(WORKTREE_STATE))" ]; then \
+	  echo "make test changed the work tree:"; git status --short; rc=1; fi; exit $$rc
 
 bench: $(STAMP)
 	$(PY) -m freqlstm_helpers.bench
@@ -60,36 +71,45 @@ bench: $(STAMP)
 robustness: $(STAMP)
 	$(PY) -m freqlstm_helpers.robustness --seeds 0 1 2 --out benchmarks/robustness.json
 
+# LAB_DIR=build/student opens the release versions that `make student` writes (what students use).
+LAB_DIR ?= notebooks
 lab: $(STAMP)
-	FREQLSTM_HEADLESS=0 $(VENV)/bin/jupyter lab notebooks/
+	FREQLSTM_HEADLESS=0 $(VENV)/bin/jupyter lab $(LAB_DIR)/
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
 
 # Homework runs nbgrader in the course folder build/nbgrader/ (config, gradebook.db, source/,
-# release/, submitted/, autograded/, feedback/). See INSTRUCTORS.md.
+# release/, submitted/, verdicts/, autograded/, feedback/, grades.csv). Grading runs each student's
+# solution cells in a bubblewrap sandbox (apt-get install bubblewrap). See INSTRUCTORS.md.
 COURSE ?= build/nbgrader
+JOBS ?= 1
 student: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework --course $(COURSE) student --out build/student
+	$(PY) -m freqlstm_helpers.grading --course $(COURSE) student --out build/student
 
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework --course $(COURSE) grade $(SUBMISSIONS) --out grades.csv
+	$(PY) -m freqlstm_helpers.grading --course $(COURSE) grade $(SUBMISSIONS) --jobs $(JOBS)
 
 feedback: $(STAMP)
-	$(PY) -m freqlstm_helpers.homework --course $(COURSE) feedback
+	$(PY) -m freqlstm_helpers.grading --course $(COURSE) feedback
 
-# The website: Sphinx + MyST-NB + sphinx-book-theme (configuration in site/conf.py). It shows
-# the outputs committed by `make course` and never executes a notebook; it runs offline.
+# The website: Sphinx + MyST-NB + sphinx-book-theme (configuration in docs/site/conf.py), built by
+# freqlstm_helpers/website/. The public site shows nbgrader's release notebooks with the outputs
+# `make course` committed, never a solution; it executes nothing and runs offline. A notebook
+# without outputs or with an error output is refused (one line, exit 2, old site removed).
 site: $(STAMP)
-	$(VENV)/bin/sphinx-build -b html -c site -d build/.site-doctrees -q . build/site
-	@echo "site: build/site/index.html  (serve it: $(PY) -m http.server -d build/site -b 127.0.0.1 8000)"
+	@$(PY) -m freqlstm_helpers.website --out build/site
+	@echo "serve it: $(PY) -m http.server -d build/site -b 127.0.0.1 8000"
+
+site-instructor: $(STAMP)
+	@$(PY) -m freqlstm_helpers.website --instructor --out build/site-instructor
 
 # Headless Chromium (FREQLSTM_CHROMIUM, else a system chromium, else Playwright's own) drives
-# the built site and a live JupyterLab. Not part of `make test`.
+# the built site and a live JupyterLab. Not part of `make test` (tests/conftest.py ignores tests/browser).
 test-browser: site
-	@$(PY) -m tests_browser.chromium >/dev/null
-	$(PY) -m pytest tests_browser -p no:cacheprovider --durations=10; \
+	@$(PY) -m tests.browser.chromium >/dev/null
+	$(PY) -m pytest tests/browser -p no:cacheprovider --durations=10; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
 
 clean:

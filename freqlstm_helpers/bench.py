@@ -1,18 +1,27 @@
-"""`make bench`: seconds per 40,000-row L=1 epoch, three ways, same data, same run.
+"""`make bench`: seconds per L=1 epoch three ways, and per corrected run four ways, from one run.
 
-    python -m freqlstm_helpers.bench [--rows 4000] [--repeat 1] [--out benchmarks/results.json]
+    python -m freqlstm_helpers.bench [--rows 4000] [--repeat 1] [--stream-epochs 30] [--out benchmarks/results.json]
 
+Part 1, seconds per 40,000-row L=1 epoch, same data, same run:
 (a) plain: the report's way. nn.LSTM called on a (1, 1, 5) input per row,
     state carried and detached, default (non-fused) Adam, clip_grad_norm_,
     loss.item() per row.
 (b) reference: trainer.TorchEngine (LSTMCell, fused Adam, lean clipping).
-(c) fused: fused.FusedEngine, if that module imports; its first-call
+(c) fused: engines.l1_fused.FusedEngine, if that module imports; its first-call
     compile time is reported separately.
 All three start from the same seeded weights and train on the same rows, so
 their online losses must agree; the largest difference is printed as a check.
 Each is timed on a prefix of the epoch and scaled to 40,000 rows (the per-row
 cost does not depend on the position in the epoch); the output says so.
 Everything runs on one torch thread, as the trainer does.
+
+Part 2, seconds per corrected run (configs/corrected.yaml, `--stream-epochs`
+epochs, early stopping off so every line runs the same epochs), the whole
+`stream_trainer.train` with its per-epoch validation and final metrics:
+torch engine vs fused engine, each serial (one run in this process) and with
+2 workers (seeds 0 and 1 through runs.cached_train_many, wall time / 2). Each
+line trains afresh in a temporary run cache; numba's compile (or cache load)
+and the workers' start happen before the clock starts and are printed apart.
 """
 from __future__ import annotations
 
@@ -73,7 +82,7 @@ def engine_loop(engine, X, y) -> tuple[float, np.ndarray]:
 
 def _fused_engine_class():
     try:
-        from .fused import FusedEngine
+        from .engines.l1_fused import FusedEngine
     except ImportError:
         return None
     return FusedEngine
@@ -160,7 +169,7 @@ def report(res: dict) -> str:
              f"  (b) reference trainer (TorchEngine)       {res['reference_s_per_epoch']:7.2f} s   "
              f"{res['speedup_reference_vs_plain']:.2f}x faster than (a)"]
     if res["fused_s_per_epoch"] is None:
-        lines.append("  (c) fused engine not available (freqlstm_helpers.fused does not import)")
+        lines.append("  (c) fused engine not available (freqlstm_helpers.engines.l1_fused does not import)")
     else:
         lines.append(f"  (c) fused engine                         {res['fused_s_per_epoch']:7.2f} s   "
                      f"{res['speedup_fused_vs_plain']:.2f}x faster than (a), "
@@ -180,17 +189,81 @@ def report(res: dict) -> str:
     return "\n".join(lines)
 
 
+def _stream_cfg(epochs: int, engine: str):
+    from .config import load_config
+    return load_config(paths.configs_dir() / "corrected.yaml").replace(engine=engine).with_overrides(
+        {"training.num_epochs": epochs, "early_stopping.enabled": False})
+
+
+def stream_runs(epochs: int = 30, workers: int = 2) -> dict:
+    """Seconds per corrected run: {torch, fused} x {serial, `workers` workers}; see the module docstring."""
+    import tempfile
+
+    from . import pool, runs, stream_trainer
+    res = {"stream_epochs": epochs, "stream_workers": workers}
+    saved = os.environ.get("FREQLSTM_RUNS")
+    try:
+        with tempfile.TemporaryDirectory(prefix="freqlstm-bench-") as tmp:
+            os.environ["FREQLSTM_RUNS"] = tmp
+            t0 = time.perf_counter()  # first fused call in this process: compile or cache load
+            stream_trainer.train(_stream_cfg(1, "fused").with_overrides({"data.duration": 0.5}), progress=False)
+            res["stream_fused_first_call_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()  # start the workers and load the kernels there too
+            warm = [_stream_cfg(1, "fused").with_overrides({"data.duration": 0.5}).replace(seed=s)
+                    for s in range(100, 100 + workers)]
+            runs.cached_train_many(warm, workers=workers, progress=False)
+            res["stream_workers_start_s"] = time.perf_counter() - t0
+            for engine in ("torch", "fused"):
+                t0 = time.perf_counter()
+                stream_trainer.train(_stream_cfg(epochs, engine), progress=False, eval_every_epoch=False)
+                res[f"stream_{engine}_serial_s_per_run"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                runs.cached_train_many([_stream_cfg(epochs, engine).replace(seed=s) for s in range(workers)],
+                                       workers=workers, progress=False)
+                res[f"stream_{engine}_workers_s_per_run"] = (time.perf_counter() - t0) / workers
+    finally:
+        if saved is None:
+            os.environ.pop("FREQLSTM_RUNS", None)
+        else:
+            os.environ["FREQLSTM_RUNS"] = saved
+        pool.shutdown()
+    base = res["stream_torch_serial_s_per_run"]
+    for key in ("stream_fused_serial_s_per_run", "stream_torch_workers_s_per_run", "stream_fused_workers_s_per_run"):
+        res["speedup_" + key.replace("stream_", "").replace("_s_per_run", "") + "_vs_torch_serial"] = base / res[key]
+    return res
+
+
+def stream_report(res: dict) -> str:
+    e, w = res["stream_epochs"], res["stream_workers"]
+    rows = [("torch engine, serial", "stream_torch_serial_s_per_run", None),
+            ("fused engine, serial", "stream_fused_serial_s_per_run", "speedup_fused_serial_vs_torch_serial"),
+            (f"torch engine, {w} workers", "stream_torch_workers_s_per_run", "speedup_torch_workers_vs_torch_serial"),
+            (f"fused engine, {w} workers", "stream_fused_workers_s_per_run", "speedup_fused_workers_vs_torch_serial")]
+    lines = [f"seconds per {e}-epoch corrected run (configs/corrected.yaml, validation every epoch and final "
+             f"metrics included; {w} workers: seeds 0-{w - 1} side by side, wall time / {w}):"]
+    for label, key, sp in rows:
+        lines.append(f"  {label:<26} {res[key]:7.2f} s" + (f"   {res[sp]:.2f}x the torch serial line" if sp else ""))
+    lines.append(f"  (not timed: fused first call in this process {res['stream_fused_first_call_s']:.2f} s, "
+                 f"numba compile or cache load; starting {w} workers {res['stream_workers_start_s']:.2f} s)")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m freqlstm_helpers.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=4000, help="rows to time (scaled to 40,000); default 4000")
     ap.add_argument("--repeat", type=int, default=1, help="time each loop this many times, keep the best")
+    ap.add_argument("--stream-epochs", type=int, default=30,
+                    help="epochs per corrected run in part 2 (default 30; 0 skips part 2)")
     ap.add_argument("--out", type=Path, default=None, help="results file (default benchmarks/results.json)")
     args = ap.parse_args(argv)
-    if args.rows < 1 or args.repeat < 1:
-        print("error: --rows and --repeat must be >= 1", file=sys.stderr)
+    if args.rows < 1 or args.repeat < 1 or args.stream_epochs < 0:
+        print("error: --rows and --repeat must be >= 1, --stream-epochs >= 0", file=sys.stderr)
         return 2
     res = run(rows=args.rows, repeat=args.repeat)
-    print(report(res))
+    print(report(res), flush=True)
+    if args.stream_epochs:
+        res.update(stream_runs(args.stream_epochs))
+        print(stream_report(res))
     out = args.out or paths.repo_root() / "benchmarks" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, res)

@@ -1,11 +1,14 @@
 """Self-checks for the exercises: compare with a reference and say what is wrong, in words.
 
 Every check takes the student's function and calls it on fixed inputs. It
-prints one line, the same in a notebook and in the grader,
-`[check 02.1 lstm_step] PASSED|FAILED|NOT DONE: ...`, naming the shape, the
-sign, the largest difference and where it occurs, and a hint. On FAILED or
-NOT DONE it then raises `CheckFailed`, so the cell shows an error and nbgrader
-scores its test cell 0; on PASSED it returns None.
+prints one line, `[check 02.1 lstm_step] PASSED|FAILED|NOT DONE: ...`, naming
+the shape, the sign, the largest difference and where it occurs, and a hint.
+On FAILED it then raises `CheckFailed`, so a wrong solution stops Run All (and
+the instructor's notebook fails loudly); on NOT DONE (the stub still raises
+NotImplementedError) and on PASSED it returns None, so a student's Run All
+goes on past an exercise not done yet. The self-check is feedback only: points
+come from the sandboxed grader (freqlstm_helpers/grading), which tests the
+function on fresh inputs of its own.
 
 `check.<name>.result(fn)` returns the `CheckResult` without printing or
 raising (for tests and summaries). There is no hidden state: the verdict
@@ -48,16 +51,16 @@ class CheckResult:
 
 
 class CheckFailed(AssertionError):
-    """A self-check whose verdict is FAILED or NOT DONE; the printed line above it says why."""
+    """A self-check whose verdict is FAILED; the printed line above it says why."""
 
 
 def exercise(pure):
-    """Turn `pure(fn) -> CheckResult` into the notebook-facing check: print the verdict, raise unless PASSED."""
+    """Turn `pure(fn) -> CheckResult` into the notebook-facing check: print the verdict, raise only on FAILED."""
     @functools.wraps(pure)
     def run(fn) -> None:
         result = pure(fn)
         print(result, flush=True)
-        if not result.passed:
+        if result.status == FAILED:
             raise CheckFailed(f"{result.exercise}: {result.status} (the line above says why)")
     run.result = pure
     return run
@@ -476,7 +479,8 @@ def _with_detail(result: CheckResult, fn, comparisons, hint: str) -> CheckResult
     if result.status != FAILED or "raised" in result.message or HELPER_MESSAGE in result.message:
         return CheckResult(result.exercise, result.status, result.message + (f" {hint}" if result.status == FAILED else ""))
     first = next(c for c in comparisons(fn) if not c["approx"])
-    return CheckResult(result.exercise, FAILED, f"{first['detail']}. {hint}")
+    detail = first.get("detail") or _explain(first, "").strip().rstrip(".")  # a wrong shape has no case sentence
+    return CheckResult(result.exercise, FAILED, f"{detail}. {hint}")
 
 
 # --------------------------------------------------------------------------------------

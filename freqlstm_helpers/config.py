@@ -16,71 +16,34 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import math
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
-from .data import SignalConfig
+from . import strict_yaml
+from .data import MAX_SEED, SignalConfig
+from .validate import ConfigError, shown
+from .validate import boolean as _bool
+from .validate import choice as _choice
+from .validate import fail as _fail
+from .validate import number as _number
 
 # trainer key -> "module:function". The function has the signature of trainer.train.
 TRAINERS = {"l1": "freqlstm_helpers.trainer:train", "streams": "freqlstm_helpers.stream_trainer:train"}
 ENGINES = ("torch", "fused")
 SCHEDULERS = ("none", "ReduceLROnPlateau")
+MAX_NAME = 100  # characters in `name`: the run folder is <name>-<12 hex digits>, and file names end at 255 bytes
+MAX_EPOCHS = 100_000
+MAX_HIDDEN = 1024  # 4.3 M parameters; the report's model has 64 hidden units (18,241 parameters)
+BIG = 1e6          # the upper end of the "any positive number" keys (clip norm, deltas, factors)
 ROW_ORDERS = ("frequency-major", "interleaved", "shuffled")  # training.row_order (trainer l1)
 EPOCH_RESETS = ("none", "optimizer", "weights")  # training.epoch_reset (trainer l1)
 
 
-class ConfigError(ValueError):
-    """A config key or value that is not allowed; the message names the key path."""
-
-
 class EngineUnavailable(RuntimeError):
     """The requested engine cannot be imported in this checkout (see trainer.make_engine)."""
-
-
-def _fail(path: str, value, allowed: str):
-    raise ConfigError(f"{path}={value!r} is not allowed: {allowed}")
-
-
-# --- value checkers: each returns the normalised value or raises ConfigError ----
-def _number(path, v, *, gt=None, ge=None, lt=None, le=None, integer=False):
-    """A float (or int) within the bounds; errors show the value as given."""
-    given = v
-    if isinstance(v, str):  # PyYAML reads "1e-4" (no dot) as a string; accept it as a number
-        try:
-            v = float(v)
-        except ValueError:
-            _fail(path, v, "must be a number")
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        _fail(path, v, "must be an integer" if integer else "must be a number")
-    if integer:
-        if not math.isfinite(v) or float(v) != int(v):
-            _fail(path, given, "must be an integer")
-        v = int(v)
-    else:
-        v = float(v)
-        if not math.isfinite(v):
-            _fail(path, given, "must be a finite number")
-    for bound, ok, word in ((gt, lambda a, b: a > b, ">"), (ge, lambda a, b: a >= b, ">="),
-                            (lt, lambda a, b: a < b, "<"), (le, lambda a, b: a <= b, "<=")):
-        if bound is not None and not ok(v, bound):
-            _fail(path, given, f"must be {word} {bound:g}")
-    return v
-
-
-def _bool(path, v):
-    if not isinstance(v, bool):
-        _fail(path, v, "must be true or false")
-    return v
-
-
-def _choice(path, v, choices, what="values"):
-    if v not in choices:
-        _fail(path, v, f"allowed {what} are " + ", ".join(repr(c) for c in choices))
-    return v
 
 
 class _Section:
@@ -111,8 +74,8 @@ class ModelConfig(_Section):
     chrono_tmax: float | None = None  # per-unit chrono gate biases, spans up to this many steps; None: off
 
     def __post_init__(self):
-        self._set("input_size", _number(self._path("input_size"), self.input_size, ge=1, integer=True))
-        self._set("hidden_size", _number(self._path("hidden_size"), self.hidden_size, ge=1, integer=True))
+        self._set("input_size", _number(self._path("input_size"), self.input_size, ge=1, le=33, integer=True))
+        self._set("hidden_size", _number(self._path("hidden_size"), self.hidden_size, ge=1, le=MAX_HIDDEN, integer=True))
         n = _number(self._path("num_layers"), self.num_layers, integer=True)
         if n != 1:
             _fail(self._path("num_layers"), self.num_layers,
@@ -123,9 +86,9 @@ class ModelConfig(_Section):
             _fail(self._path("dropout"), self.dropout, "must be 0.0 (one layer: PyTorch's LSTM dropout has no effect)")
         self._set("dropout", d)
         if self.forget_bias is not None:
-            self._set("forget_bias", _number(self._path("forget_bias"), self.forget_bias))
+            self._set("forget_bias", _number(self._path("forget_bias"), self.forget_bias, ge=-20, le=20))
         if self.chrono_tmax is not None:
-            self._set("chrono_tmax", _number(self._path("chrono_tmax"), self.chrono_tmax, gt=2))
+            self._set("chrono_tmax", _number(self._path("chrono_tmax"), self.chrono_tmax, gt=2, le=BIG))
             if self.forget_bias is not None:
                 _fail(self._path("chrono_tmax"), self.chrono_tmax,
                       "cannot be combined with model.forget_bias (both set the forget-gate bias); set one to null")
@@ -142,12 +105,12 @@ class OptimizerConfig(_Section):
 
     def __post_init__(self):
         _choice(self._path("type"), self.type, ("Adam",))
-        self._set("learning_rate", _number(self._path("learning_rate"), self.learning_rate, gt=0))
-        if not isinstance(self.betas, (list, tuple)) or len(self.betas) != 2:
+        self._set("learning_rate", _number(self._path("learning_rate"), self.learning_rate, gt=0, le=1))
+        if isinstance(self.betas, str) or not isinstance(self.betas, (list, tuple)) or len(self.betas) != 2:
             _fail(self._path("betas"), self.betas, "must be a pair [beta1, beta2], each in [0, 1)")
         self._set("betas", tuple(_number(self._path("betas"), b, ge=0, lt=1) for b in self.betas))
-        self._set("eps", _number(self._path("eps"), self.eps, gt=0))
-        self._set("weight_decay", _number(self._path("weight_decay"), self.weight_decay, ge=0))
+        self._set("eps", _number(self._path("eps"), self.eps, gt=0, le=1))
+        self._set("weight_decay", _number(self._path("weight_decay"), self.weight_decay, ge=0, le=1))
 
 
 @dataclass(frozen=True)
@@ -171,7 +134,7 @@ class TrainingConfig(_Section):
     epoch_reset: str = "none"
 
     def __post_init__(self):
-        self._set("num_epochs", _number(self._path("num_epochs"), self.num_epochs, ge=1, integer=True))
+        self._set("num_epochs", _number(self._path("num_epochs"), self.num_epochs, ge=1, le=MAX_EPOCHS, integer=True))
         b = _number(self._path("batch_size"), self.batch_size, integer=True)
         if b != 1:
             _fail(self._path("batch_size"), self.batch_size, "must be 1 (the L=1 trainer steps one row at a time)")
@@ -179,7 +142,7 @@ class TrainingConfig(_Section):
         if _bool(self._path("shuffle"), self.shuffle):
             _fail(self._path("shuffle"), self.shuffle,
                   "must be false (the carried state only means something if rows stay in time order)")
-        self._set("clip_grad_norm", _number(self._path("clip_grad_norm"), self.clip_grad_norm, gt=0))
+        self._set("clip_grad_norm", _number(self._path("clip_grad_norm"), self.clip_grad_norm, gt=0, le=BIG))
         _choice(self._path("row_order"), self.row_order, ROW_ORDERS, "row orders")
         _choice(self._path("epoch_reset"), self.epoch_reset, EPOCH_RESETS, "epoch resets")
 
@@ -195,8 +158,8 @@ class EarlyStoppingConfig(_Section):
 
     def __post_init__(self):
         _bool(self._path("enabled"), self.enabled)
-        self._set("patience", _number(self._path("patience"), self.patience, ge=1, integer=True))
-        self._set("min_delta", _number(self._path("min_delta"), self.min_delta, ge=0))
+        self._set("patience", _number(self._path("patience"), self.patience, ge=1, le=MAX_EPOCHS, integer=True))
+        self._set("min_delta", _number(self._path("min_delta"), self.min_delta, ge=0, le=BIG))
 
 
 @dataclass(frozen=True)
@@ -209,7 +172,7 @@ class TargetStopConfig(_Section):
 
     def __post_init__(self):
         _bool(self._path("enabled"), self.enabled)
-        self._set("threshold", _number(self._path("threshold"), self.threshold, gt=0))
+        self._set("threshold", _number(self._path("threshold"), self.threshold, gt=0, le=BIG))
 
 
 @dataclass(frozen=True)
@@ -222,7 +185,7 @@ class DivergenceConfig(_Section):
 
     def __post_init__(self):
         _bool(self._path("enabled"), self.enabled)
-        self._set("factor", _number(self._path("factor"), self.factor, gt=0))
+        self._set("factor", _number(self._path("factor"), self.factor, gt=0, le=BIG))
 
 
 @dataclass(frozen=True)
@@ -236,7 +199,7 @@ class LRSchedulerConfig(_Section):
 
     def __post_init__(self):
         _choice(self._path("type"), self.type, SCHEDULERS)
-        self._set("patience", _number(self._path("patience"), self.patience, ge=0, integer=True))
+        self._set("patience", _number(self._path("patience"), self.patience, ge=0, le=MAX_EPOCHS, integer=True))
         self._set("factor", _number(self._path("factor"), self.factor, gt=0, lt=1))
 
 
@@ -248,7 +211,7 @@ class LoggingConfig(_Section):
 
     def __post_init__(self):
         self._set("log_every_n_batches",
-                  _number(self._path("log_every_n_batches"), self.log_every_n_batches, ge=1, integer=True))
+                  _number(self._path("log_every_n_batches"), self.log_every_n_batches, ge=1, le=10**9, integer=True))
         _bool(self._path("save_best"), self.save_best)
 
 
@@ -272,14 +235,14 @@ class StreamsConfig(_Section):
 
     def __post_init__(self):
         _bool(self._path("parallel"), self.parallel)
-        self._set("window", _number(self._path("window"), self.window, ge=1, integer=True))
-        self._set("stride", _number(self._path("stride"), self.stride, ge=1, integer=True))
+        self._set("window", _number(self._path("window"), self.window, ge=1, le=10**6, integer=True))
+        self._set("stride", _number(self._path("stride"), self.stride, ge=1, le=10**6, integer=True))
         if self.window < self.stride or self.window % self.stride:
             _fail(self._path("window"), self.window,
                   f"must be a multiple of streams.stride ({self.stride}) and at least as large")
-        self._set("input_gain", _number(self._path("input_gain"), self.input_gain, ge=0))
+        self._set("input_gain", _number(self._path("input_gain"), self.input_gain, ge=0, le=1000))
         _choice(self._path("schedule"), self.schedule, ("cosine", "constant"), "schedules")
-        self._set("warmup_steps", _number(self._path("warmup_steps"), self.warmup_steps, ge=0, integer=True))
+        self._set("warmup_steps", _number(self._path("warmup_steps"), self.warmup_steps, ge=0, le=10**9, integer=True))
 
 
 @dataclass(frozen=True)
@@ -303,11 +266,13 @@ class TrainConfig:
     streams: StreamsConfig | None = None  # only for trainer: streams (notebook 04's corrected regime)
 
     def __post_init__(self):
-        if not (isinstance(self.name, str) and self.name and all(c.isalnum() or c in "-_.+" for c in self.name)):
-            _fail("name", self.name, "must be a non-empty folder-safe name (letters, digits, - _ . +)")
+        if not (isinstance(self.name, str) and 0 < len(self.name.encode("utf-8", "replace")) <= MAX_NAME
+                and self.name not in (".", "..") and all(c.isalnum() or c in "-_.+" for c in self.name)):
+            _fail("name", self.name, f"must be a non-empty folder-safe name of at most {MAX_NAME} bytes "
+                  "(letters, digits, - _ . +)")
         _choice("trainer", self.trainer, tuple(TRAINERS), "trainers")
         _choice("engine", self.engine, ENGINES, "engines")
-        object.__setattr__(self, "seed", _number("seed", self.seed, ge=0, integer=True))
+        object.__setattr__(self, "seed", _number("seed", self.seed, ge=0, le=MAX_SEED, integer=True))
         _bool("input_blind", self.input_blind)
         for f in fields(self):
             typ = _SECTION_TYPES.get(f.name)
@@ -323,6 +288,12 @@ class TrainConfig:
                 if getattr(self.training, key) != default:
                     _fail(f"training.{key}", getattr(self.training, key),
                           f"must be {default!r} with trainer: streams (the L=1 trainer's control only)")
+        if self.streams is not None:
+            per_stream = self.data.n_samples * (1 if self.streams.parallel else self.data.n_frequencies)
+            if self.streams.window > per_stream:
+                _fail("streams.window", self.streams.window,
+                      f"must be at most the {per_stream:,} samples of a stream (data.fs x data.duration"
+                      f"{'' if self.streams.parallel else ' x frequencies'}): a longer window is not a window")
         expected = 1 + self.data.n_frequencies
         if self.model.input_size != expected:
             _fail("model.input_size", self.model.input_size,
@@ -382,37 +353,35 @@ def _plain(v):
 
 
 def _unknown(section: str, key, allowed):
-    path = f"{section}.{key}" if section else str(key)
+    name = key if isinstance(key, str) and len(key) <= 60 else shown(key, 60)
+    path = f"{section}.{name}" if section else str(name)
     allowed = list(allowed)
-    hint = difflib.get_close_matches(str(key), allowed, n=1)
+    hint = difflib.get_close_matches(key, allowed, n=1) if isinstance(key, str) and len(key) <= 60 else []
     did = f" (did you mean {hint[0]!r}?)" if hint else ""
     raise ConfigError(f"{path} is not a known key{did}: allowed keys are {', '.join(allowed)}")
 
 
 def _section_from(cls, value, path: str):
-    if value is None:
-        return cls()
+    if value is None:  # `data:` with nothing under it, or `data: null`: defaults would train silently
+        raise ConfigError(f"{path}=None is not allowed: a section must be a mapping of {cls.__name__} keys; "
+                          f"delete the line to keep every default")
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}={value!r} is not allowed: must be a mapping of {cls.__name__} keys")
+        _fail(path, value, f"must be a mapping of {cls.__name__} keys")
     names = [f.name for f in fields(cls)]
     for k in value:
         if k not in names:
             _unknown(path, k, names)
-    if cls is SignalConfig:
-        try:
-            return SignalConfig(**value)
-        except ValueError as e:  # SignalConfig names itself; we name the key path
-            raise ConfigError(str(e).replace("SignalConfig.", f"{path}.")) from None
-        except TypeError as e:
-            raise ConfigError(f"{path}: {e}") from None
-    return cls(**value)
+    try:
+        return cls(**value)
+    except ConfigError as e:  # SignalConfig names itself; we name the key path
+        raise ConfigError(str(e).replace("SignalConfig.", f"{path}.")) from None
 
 
-def config_from_dict(d: dict | None) -> TrainConfig:
+def config_from_dict(d: dict) -> TrainConfig:
     """Build and validate a TrainConfig; unknown keys and bad values raise ConfigError."""
-    d = {} if d is None else d
     if not isinstance(d, dict):
-        raise ConfigError(f"a config must be a mapping of sections, got {type(d).__name__}")
+        kind = "null" if d is None else type(d).__name__
+        raise ConfigError(f"a config must be a mapping of sections (name:, model:, optimizer:, ...), got {kind}")
     names = [f.name for f in fields(TrainConfig)]
     kwargs: dict[str, Any] = {}
     for k, v in d.items():
@@ -423,28 +392,52 @@ def config_from_dict(d: dict | None) -> TrainConfig:
     return TrainConfig(**kwargs)
 
 
-def load_config(path: str | Path) -> TrainConfig:
-    """Read a YAML config; a missing file or invalid YAML raises ConfigError naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist (the shipped ones are in configs/)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path} is not a text file (byte {e.start} is not UTF-8): "
-                          f"a config must be UTF-8 YAML like the ones in configs/") from None
+def parse_config_text(text: str, where: str) -> TrainConfig:
+    """A TrainConfig from YAML text (strict_yaml rules); every error is a ConfigError starting with `where`."""
     if not text.strip():
-        raise ConfigError(f"{path} is empty: a config must set at least one section "
+        raise ConfigError(f"{where} is empty: a config must set at least one section "
                           f"(copy one of configs/*.yaml); an empty file would silently train on defaults")
     try:
-        d = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise ConfigError(f"{path} is not valid YAML: {first}") from None
+        d = strict_yaml.loads(text)
+    except (yaml.YAMLError, strict_yaml.YamlRefused) as e:
+        raise ConfigError(f"{where} is not valid YAML for a config: {strict_yaml.first_line(e)}") from None
+    if d is None:
+        raise ConfigError(f"{where} holds no settings (only comments, 'null' or '---'): a config must set at least "
+                          "one section (copy one of configs/*.yaml); nothing would silently train on defaults")
     try:
         return config_from_dict(d)
     except ConfigError as e:
-        raise ConfigError(f"{path}: {e}") from None
+        raise ConfigError(f"{where}: {e}") from None
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A UTF-8 file's text; a folder, a missing or unreadable file raise ConfigError naming it."""
+    try:
+        if path.is_dir():
+            raise ConfigError(f"{what} {path} is a folder, not a file: give a YAML file such as "
+                              "configs/v1_lr1e-3.yaml")
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{what} {path} is not a regular file (a device or a pipe): give a YAML file")
+        with open(path, "rb") as f:
+            data = f.read(strict_yaml.MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist (the shipped ones are in configs/)") from None
+    except OSError as e:
+        raise ConfigError(f"{what} {path} cannot be read ({e.strerror or type(e).__name__}): "
+                          "check its permissions, or copy it somewhere readable") from None
+    if len(data) > strict_yaml.MAX_BYTES:
+        raise ConfigError(f"{what} {path} is larger than {strict_yaml.MAX_BYTES:,} bytes: a config is a few kB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path} is not a text file (byte {e.start} is not UTF-8): "
+                          f"a config must be UTF-8 YAML like the ones in configs/") from None
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML config; a missing file or invalid YAML raises ConfigError naming the file."""
+    path = Path(path)
+    return parse_config_text(read_text_file(path, "config file"), str(path))
 
 
 def get_trainer(name: str) -> Callable:

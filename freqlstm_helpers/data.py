@@ -11,11 +11,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .validate import fail, number, number_list
+
 LEARNABLE_PHASE_SCALE = 0.1  # the named "learnable" profile: phi ~ U(0, 0.2*pi)
-
-
-def _bad(field_name: str, value, allowed: str) -> ValueError:
-    return ValueError(f"SignalConfig.{field_name}={value!r} is not allowed: {allowed}")
+MAX_FREQUENCIES = 32          # one one-hot input per frequency: input_size = 1 + K
+MAX_SAMPLES = 1_000_000       # fs * duration per frequency (the spec: 10,000)
+MAX_ROWS = 4_000_000          # K * N rows per split (the spec: 40,000); every split is built in memory
+MAX_SEED = 2 ** 63 - 1
 
 
 @dataclass(frozen=True)
@@ -32,34 +34,45 @@ class SignalConfig:
     validation_seed: int = 3
 
     def __post_init__(self):
-        # Normalise lists (from YAML) to tuples so configs hash and compare.
-        object.__setattr__(self, "frequencies", tuple(float(f) for f in self.frequencies))
-        object.__setattr__(self, "amplitude_range", tuple(float(a) for a in self.amplitude_range))
-        if not (isinstance(self.fs, (int, float)) and self.fs > 0):
-            raise _bad("fs", self.fs, "the sampling rate must be a number > 0 Hz")
-        if not (isinstance(self.duration, (int, float)) and self.duration > 0):
-            raise _bad("duration", self.duration, "the duration must be a number > 0 s")
-        if len(self.frequencies) == 0:
-            raise _bad("frequencies", self.frequencies, "give at least one frequency")
-        nyquist = self.fs / 2
-        for f in self.frequencies:
+        # Normalise lists (from YAML) to tuples so configs hash and compare. Messages say
+        # "SignalConfig.x"; the config loader renames that to the key path "data.x".
+        p = "SignalConfig."
+        fs = number(p + "fs", self.fs, gt=0, le=1e6)
+        object.__setattr__(self, "fs", fs)
+        object.__setattr__(self, "duration", number(p + "duration", self.duration, gt=0, le=1e5))
+        freqs = tuple(number_list(p + "frequencies", self.frequencies, min_len=1, max_len=MAX_FREQUENCIES,
+                                  what="frequencies in Hz"))
+        object.__setattr__(self, "frequencies", freqs)
+        nyquist = fs / 2
+        for f in freqs:
             if not (0 < f < nyquist):
-                raise _bad("frequencies", self.frequencies,
-                           f"each frequency must lie in (0, fs/2) = (0, {nyquist:g}) Hz; {f:g} does not")
-        if len(self.amplitude_range) != 2:
-            raise _bad("amplitude_range", self.amplitude_range, "give (low, high)")
-        lo, hi = self.amplitude_range
-        if lo < 0 or lo > hi:
-            raise _bad("amplitude_range", self.amplitude_range, "need 0 <= low <= high")
-        if not (isinstance(self.phase_scale, (int, float)) and self.phase_scale >= 0):
-            raise _bad("phase_scale", self.phase_scale,
-                       "phase_scale must be >= 0 (phi ~ U(0, phase_scale*2*pi); 1.0 is the spec, 0.1 is learnable)")
+                fail(p + "frequencies", list(freqs),
+                     f"each frequency must lie in (0, fs/2) = (0, {nyquist:g}) Hz; {f:g} does not")
+        keys = [f"{f:g}" for f in freqs]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            fail(p + "frequencies", list(freqs), f"frequencies must be distinct ({', '.join(twice)} Hz listed more than "
+                 "once, compared at 6 significant digits): each one names its own output block and metrics key")
+        amp = tuple(number_list(p + "amplitude_range", self.amplitude_range, min_len=2, max_len=2,
+                                what="amplitudes [low, high]"))
+        object.__setattr__(self, "amplitude_range", amp)
+        lo, hi = amp
+        if not (0 <= lo <= hi <= 100):
+            fail(p + "amplitude_range", list(amp), "need 0 <= low <= high <= 100 (the spec: [0.8, 1.2])")
+        ps = self.phase_scale
+        if isinstance(ps, bool) or not isinstance(ps, (int, float)) or not 0 <= ps <= 1:
+            fail(p + "phase_scale", ps, "must be a number >= 0 and <= 1 (phi ~ U(0, phase_scale*2*pi): "
+                 "1.0 is the spec's full cycle, 0.1 the learnable profile)")
+        object.__setattr__(self, "phase_scale", float(ps))
         for name in ("train_seed", "test_seed", "validation_seed"):
-            seed = getattr(self, name)
-            if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
-                raise _bad(name, seed, "seeds are integers >= 0")
-        if self.n_samples < 2:
-            raise _bad("duration", self.duration, "fs*duration must give at least 2 samples")
+            object.__setattr__(self, name, number(p + name, getattr(self, name), ge=0, le=MAX_SEED, integer=True))
+        n = self.n_samples
+        if n < 2 or n > MAX_SAMPLES:
+            fail(p + "duration", self.duration, f"fs * duration must give 2 to {MAX_SAMPLES:,} samples per "
+                 f"frequency; {fs:g} Hz * {self.duration:g} s gives {n:,}")
+        if n * len(freqs) > MAX_ROWS:
+            fail(p + "duration", self.duration, f"len(frequencies) * fs * duration must give at most {MAX_ROWS:,} "
+                 f"rows per split (every split is held in memory); this gives {n * len(freqs):,}")
 
     @property
     def n_samples(self) -> int:

@@ -3,9 +3,11 @@
 Training is chaotic: the same seed on a CPU with another instruction set rounds
 one matmul differently in the last bit, and thirty epochs later it is another
 run. No pin removes that, so the course asserts only what holds over seeds and
-over instruction sets. A *profile* forces torch's CPU dispatch down to an older
-instruction set through environment variables; each run happens in its own
-subprocess, because the dispatch is fixed when torch is imported.
+over instruction sets. A *profile* forces torch's CPU dispatch, and the code
+numba compiles for the fused engines, down to an older instruction set through
+environment variables; each profile runs in its own subprocess, because the
+dispatch is fixed when torch is imported, and there its seeds train side by
+side in worker processes (runs.cached_train_many).
 
     make robustness        # seeds 0-2 x three profiles -> benchmarks/robustness.json
     python -m freqlstm_helpers.robustness --seeds 0 1 2 3 4
@@ -17,16 +19,19 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
 from pathlib import Path
 
 from . import paths
 
+# NUMBA_CPU_NAME with empty NUMBA_CPU_FEATURES: the compiled engines get exactly that
+# CPU's instruction set (haswell: AVX2 + FMA; x86-64-v2: SSE4.2, no FMA).
 PROFILES: dict[str, dict[str, str]] = {
     "native": {},
-    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+             "NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": ""},
     "baseline": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-                 "ONEDNN_MAX_CPU_ISA": "SSE41"},
+                 "ONEDNN_MAX_CPU_ISA": "SSE41", "NUMBA_CPU_NAME": "x86-64-v2", "NUMBA_CPU_FEATURES": ""},
 }
 TARGETS = {"test_mse_per_frequency_max": 0.01, "ratio_max": 1.2, "epochs_max": 30}
 CORRECTED = "corrected.yaml"
@@ -61,44 +66,44 @@ def config_path(config: str) -> Path:
     return Path(config) if Path(config).is_file() else paths.configs_dir() / config
 
 
-def _corrected_run(config: str, seed: int) -> dict:
-    from . import stream_trainer
-    from .config import load_config
-    cfg = load_config(config_path(config)).replace(seed=seed)
-    r = stream_trainer.train(cfg, progress=False, eval_every_epoch=False)
+def _record(r) -> dict:
     m = r.metrics
-    return {"seed": seed, "test_mse": m["test_mse"], "train_mse": m["train_mse"],
+    return {"seed": r.config.seed, "test_mse": m["test_mse"], "train_mse": m["train_mse"],
             "test_mse_per_frequency": m["test_mse_per_frequency"],
             "train_mse_per_frequency": m["train_mse_per_frequency"],
             "ratio": m["test_mse"] / m["train_mse"], "epochs": r.epochs_run, "best_epoch": r.best_epoch,
             "cpu_seconds": r.history[-1]["cpu_seconds"]}
 
 
-def _v1_epoch1(config: str, seed: int) -> float:
-    from . import trainer
-    from .config import load_config
-    cfg = load_config(config_path(config)).replace(seed=seed, engine="fused")
-    cfg = cfg.with_overrides({"training.num_epochs": 1})
-    return float(trainer.train(cfg, progress=False, eval_every_epoch=False).epoch_losses[0])
-
-
 def _worker(args) -> int:
-    out = {"machine": machine(), "runs": [_corrected_run(args.config, s) for s in args.seeds]}
+    """Inside the profile's process: every seed through cached_train_many (FREQLSTM_RUNS is this job's own)."""
+    from .config import load_config
+    from .runs import cached_train_many
+    base = load_config(config_path(args.config))
+    band = cached_train_many([base.replace(seed=s) for s in args.seeds], workers=args.workers, progress=False)
+    out = {"machine": machine(), "runs": [_record(r) for r in band]}
     if args.v1_seeds:
-        out["v1_epoch1"] = {str(s): _v1_epoch1(V1, s) for s in args.v1_seeds}
+        v1 = load_config(config_path(V1)).replace(engine="fused").with_overrides({"training.num_epochs": 1})
+        v1_band = cached_train_many([v1.replace(seed=s) for s in args.v1_seeds], workers=args.workers,
+                                    progress=False)
+        out["v1_epoch1"] = {str(s): float(r.epoch_losses[0]) for s, r in zip(args.v1_seeds, v1_band)}
     print(json.dumps(out))
     return 0
 
 
 # --- the driver: one subprocess per profile ---------------------------------------
-def run_profile(profile: str, seeds, *, config: str = CORRECTED, v1_seeds=()) -> dict:
-    """Run the recipe for `seeds` in a fresh Python whose torch dispatch is forced by the profile."""
-    env = {**os.environ, **PROFILES[profile], "PYTHONHASHSEED": "0"}
-    cmd = [sys.executable, "-m", "freqlstm_helpers.robustness", "--worker", "--config", config,
-           "--seeds", *map(str, seeds)]
-    if v1_seeds:
-        cmd += ["--v1-seeds", *map(str, v1_seeds)]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=paths.repo_root())
+def run_profile(profile: str, seeds, *, config: str = CORRECTED, v1_seeds=(), workers: int | None = None) -> dict:
+    """Train `seeds` afresh in a new Python whose torch dispatch and numba target are forced by the profile.
+
+    The runs go to a temporary run cache, so the result always comes from the code as it is now.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"freqlstm-{profile}-") as tmp:
+        env = {**os.environ, **PROFILES[profile], "PYTHONHASHSEED": "0", "FREQLSTM_RUNS": tmp}
+        cmd = [sys.executable, "-m", "freqlstm_helpers.robustness", "--worker", "--config", str(config),
+               "--seeds", *map(str, seeds), "--workers", str(workers or os.cpu_count() or 1)]
+        if v1_seeds:
+            cmd += ["--v1-seeds", *map(str, v1_seeds)]
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=paths.repo_root())
     if p.returncode != 0:
         raise RuntimeError(f"profile {profile}: worker exited {p.returncode}: {p.stderr.strip().splitlines()[-1:]}")
     out = json.loads(p.stdout.strip().splitlines()[-1])
@@ -135,12 +140,10 @@ def meets_targets(w: dict) -> dict:
     return {k: w[k] <= v for k, v in TARGETS.items()}
 
 
-def report(seeds=(0, 1, 2), v1_seeds=(0, 1, 2, 3, 4, 5), profiles=tuple(PROFILES), jobs=None,
+def report(seeds=(0, 1, 2), v1_seeds=(0, 1, 2, 3, 4, 5), profiles=tuple(PROFILES), workers=None,
            config: str = CORRECTED) -> dict:
-    jobs = jobs or max(1, min(len(profiles), os.cpu_count() or 1))
-    with ThreadPoolExecutor(jobs) as pool:  # each worker is one single-threaded process
-        done = dict(zip(profiles, pool.map(lambda p: run_profile(p, seeds, config=config, v1_seeds=v1_seeds),
-                                           profiles)))
+    """Every profile in turn; inside one, its seeds train side by side on all cores."""
+    done = {p: run_profile(p, seeds, config=config, v1_seeds=v1_seeds, workers=workers) for p in profiles}
     w = worst(done)
     return {"config": str(config), "seeds": list(seeds), "targets": TARGETS, "profiles": done,
             "worst": w, "targets_met": meets_targets(w)}
@@ -187,6 +190,7 @@ def main(argv=None) -> int:
     ap.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=list(PROFILES))
     ap.add_argument("--out", default="benchmarks/robustness.json")
     ap.add_argument("--config", default=CORRECTED, help="a shipped config's name or a path (default corrected.yaml)")
+    ap.add_argument("--workers", type=int, default=None, help="worker processes per profile (default: CPUs)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -194,7 +198,7 @@ def main(argv=None) -> int:
     if not config_path(args.config).is_file():
         print(f"robustness: --config {args.config}: no such file (give a path or a name in configs/)", file=sys.stderr)
         return 2
-    rep = report(args.seeds, args.v1_seeds, tuple(args.profiles), config=args.config)
+    rep = report(args.seeds, args.v1_seeds, tuple(args.profiles), workers=args.workers, config=args.config)
     out = paths.repo_root() / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     from .runs import atomic_write_json

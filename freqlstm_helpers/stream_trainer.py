@@ -15,6 +15,11 @@ Why each piece (notebook 04 Part B measures them one at a time):
 
 The run is a trainer.TrainResult, so run folders, the cache and the CLI are shared
 with the L=1 trainer. `best_model` is the best epoch on validation.
+
+Engines: an epoch's windows run in an engine (`make_stream_engine`): "torch" is
+`TorchStreamEngine` below, `window_step` window after window; "fused" is the
+same arithmetic compiled (engines/streams_fused.py). `train` keeps the epoch
+loop (validation, selection, early stopping, history) for both.
 """
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ import time
 import numpy as np
 import torch
 
-from . import stopping
-from .config import ConfigError, TrainConfig
+from . import checkpoints, stopping
+from .config import ConfigError, EngineUnavailable, TrainConfig
 from .data import Dataset, build_dataset
 from .metrics import freq_key
 from .model import FrequencyLSTM, one_thread
@@ -129,61 +134,132 @@ def _lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     return lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+class TorchStreamEngine:
+    """Engine "torch": `step` (default window_step) over every window of an epoch, torch Adam.
+
+    Any window function with window_step's signature can be passed: the
+    notebooks train with the student's own.
+    """
+
+    name = "torch"
+
+    def __init__(self, model: FrequencyLSTM, cfg: TrainConfig, step=None):
+        self.model, self.cfg, self.step_fn = model, cfg, step or window_step
+        o = cfg.optimizer
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=o.learning_rate, betas=o.betas, eps=o.eps,
+                                          weight_decay=o.weight_decay)
+
+    def train_epoch(self, x, y, lrs) -> np.ndarray:
+        """One epoch from a zero state; lrs[i] is window i's learning rate. Per-window losses."""
+        s, T = self.cfg.streams, x.shape[0]
+        model, opt = self.model, self.optimizer
+        saved = {0: model.initial_state(x.shape[1])}  # epoch start: the only reset
+        losses = np.empty(len(lrs), np.float64)  # the trainer keeps them as float32
+        model.train()
+        with one_thread():  # batch 4, hidden 64: one thread is fastest and reproducible
+            for i, start in enumerate(range(0, T, s.stride)):
+                stop = min(start + s.stride, T)
+                back = max(0, start - (s.window - s.stride))  # the window reaches back this far
+                for g in opt.param_groups:
+                    g["lr"] = float(lrs[i])
+                losses[i], saved[stop] = self.step_fn(model, opt, x[back:stop], y[start:stop], saved[back],
+                                                      self.cfg.training.clip_grad_norm)
+                for key in [k for k in saved if k < back]:
+                    del saved[key]
+        return losses
+
+    def sync_to_model(self) -> None:
+        """Nothing to do: this engine trains the model's own parameters."""
+
+    def optimizer_state(self) -> dict:
+        return self.optimizer.state_dict()
+
+    def load_optimizer_state(self, d: dict) -> None:
+        self.optimizer.load_state_dict(d)
+
+
+def make_stream_engine(name: str, model: FrequencyLSTM, cfg: TrainConfig, step=None):
+    """"torch" -> TorchStreamEngine; "fused" -> engines.streams_fused (imported only when asked for).
+
+    A `step` function always means the torch engine: it is torch code.
+    """
+    if name == "torch" or step is not None:
+        return TorchStreamEngine(model, cfg, step)
+    if name == "fused":
+        try:
+            from .engines.streams_fused import StreamsFusedEngine
+        except ImportError as e:
+            raise EngineUnavailable(f"engine 'fused' for trainer 'streams' could not be imported "
+                                    f"({type(e).__name__}: {e}): use engine: torch") from None
+        return StreamsFusedEngine(model, cfg)
+    raise ConfigError(f"engine={name!r} is not allowed: allowed engines are 'torch', 'fused'")
+
+
+def epoch_lrs(epoch: int, n_windows: int, cfg: TrainConfig) -> np.ndarray:
+    """The learning rate of every window of `epoch` (1-based): the schedule runs over all epochs' steps."""
+    total = cfg.training.num_epochs * n_windows
+    first = (epoch - 1) * n_windows
+    return np.array([_lr_at(first + i, total, cfg) for i in range(n_windows)])
+
+
 def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_epoch: bool = True,
-          callbacks=None) -> TrainResult:
-    """Train the corrected regime; frozen validation MSE is computed every epoch (it drives selection)."""
+          callbacks=None, resume: bool | str = False, step=None) -> TrainResult:
+    """Train the corrected regime; frozen validation MSE is computed every epoch (it drives selection).
+
+    cfg.engine picks the engine that runs each epoch's windows; `step` (a
+    function with window_step's signature) runs instead of window_step, on the
+    torch engine whatever cfg.engine says. With run_dir, as trainer.train
+    (checkpoints.py): checked and locked before the first epoch, a resumable
+    checkpoint after every epoch; a SIGINT/SIGTERM stops at the end of the current
+    epoch. resume=True continues an interrupted run.
+    """
     if cfg.trainer != "streams":
         raise ConfigError(f"trainer={cfg.trainer!r} is not allowed here: stream_trainer.train runs trainer 'streams'")
-    if run_dir is not None:
-        from . import runs
-        runs.check_run_dir(run_dir, cfg)
+    with checkpoints.Session(cfg, run_dir, resume=resume, eval_every_epoch=eval_every_epoch,
+                             boundary="the stream trainer stops at the end of an epoch") as session:
+        result = _train(cfg, session, progress, session.eval_every_epoch, callbacks, step)
+        session.finish(result)
+    return result
+
+
+def _train(cfg: TrainConfig, session, progress: bool, eval_every_epoch: bool, callbacks, step) -> TrainResult:
     s = cfg.streams
     train_ds = build_dataset(cfg.data, split="train")
     val_ds = build_dataset(cfg.data, split="validation")
     test_ds = build_dataset(cfg.data, split="test")
     make = stream_inputs if s.parallel else single_stream_inputs
     x, y = make(train_ds, s.input_gain, cfg.input_blind)
-    T = x.shape[0]
-    starts = list(range(0, T, s.stride))
+    n_windows = len(range(0, x.shape[0], s.stride))
     n_epochs = cfg.training.num_epochs
-    total_steps = n_epochs * len(starts)
 
     model = new_model(cfg)
-    o = cfg.optimizer
-    opt = torch.optim.Adam(model.parameters(), lr=o.learning_rate, betas=o.betas, eps=o.eps,
-                           weight_decay=o.weight_decay)
+    if session.resumed is not None:  # [resume] the weights go in before the engine takes its copy
+        model.load_state_dict(session.resumed["model"])
+    engine = make_stream_engine(cfg.engine, model, cfg, step)
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=total_steps, unit="window", desc=cfg.name, mininterval=0.5)
+        bar = tqdm(total=n_epochs * n_windows, unit="window", desc=cfg.name, mininterval=0.5)
     history, all_losses, val_curve = [], [], []
     best = dict(epoch=0, val=math.inf, weights=None, opt=None)
-    stopped_by, step = stopping.COMPLETED, 0
+    stopped_by, first_epoch = stopping.COMPLETED, 1
+    if session.resumed is not None:  # [resume] continue an interrupted run after its last finished epoch
+        first_epoch = _restore(session.resumed, engine, history, all_losses, val_curve, best)
+        session.restore_rng()
+        if bar is not None:
+            bar.update((first_epoch - 1) * n_windows)
     cpu0 = time.process_time()
-    single = one_thread()
-    single.__enter__()  # batch 4, hidden 64: one thread is fastest and reproducible
     try:
-        for epoch in range(1, n_epochs + 1):
+        for epoch in range(first_epoch, n_epochs + 1):
             t0 = time.perf_counter()
-            saved = {0: model.initial_state(x.shape[1])}  # epoch start: the only reset
-            losses = np.empty(len(starts), np.float32)
-            model.train()
-            for i, start in enumerate(starts):
-                stop = min(start + s.stride, T)
-                back = max(0, start - (s.window - s.stride))  # the window reaches back this far
-                lr = _lr_at(step, total_steps, cfg)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                losses[i], saved[stop] = window_step(model, opt, x[back:stop], y[start:stop], saved[back],
-                                                     cfg.training.clip_grad_norm)
-                for key in [k for k in saved if k < back]:
-                    del saved[key]
-                step += 1
+            lrs = epoch_lrs(epoch, n_windows, cfg)
+            losses = np.asarray(engine.train_epoch(x, y, lrs), dtype=np.float32)
+            engine.sync_to_model()
             if bar is not None:
-                bar.update(len(starts))
+                bar.update(n_windows)
             model.eval()
             val = stream_mse(model, val_ds, s.input_gain, cfg.input_blind)
-            record = {"epoch": epoch, "online_loss": float(losses.mean()), "lr": float(lr),
+            record = {"epoch": epoch, "online_loss": float(losses.mean()), "lr": float(lrs[-1]),
                       "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu0,
                       "frozen_val_mse": val["mse"], "frozen_val_mse_per_frequency": val["per_frequency"]}
             if eval_every_epoch:
@@ -196,9 +272,9 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
             val_curve.append(val["mse"])
             if bar is not None:
                 bar.set_postfix(epoch=epoch, val=f"{val['mse']:.4f}", refresh=False)
-            if val["mse"] < best["val"]:
+            if best["weights"] is None or val["mse"] < best["val"]:  # NaN everywhere still keeps epoch 1
                 best.update(epoch=epoch, val=val["mse"], weights=copy.deepcopy(model.state_dict()),
-                            opt=copy.deepcopy(opt.state_dict()))
+                            opt=copy.deepcopy(engine.optimizer_state()))
             es = cfg.early_stopping
             if es.enabled and stopping.early_stopping_fires(val_curve, es.patience, es.min_delta):
                 stopped_by = stopping.EARLY_STOPPING
@@ -206,8 +282,11 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
             if any(cb(record, model) for cb in (callbacks or ())):
                 stopped_by = stopping.CALLBACK
                 break
+            session.epoch_done({"epoch": epoch + 1, "row": 0, "step": epoch * n_windows,  # [resume]
+                                "model": model.state_dict(), "optimizer": engine.optimizer_state(),
+                                "history": history, "best": best,
+                                "online_losses": np.stack(all_losses), "stopping": {"val_curve": val_curve}})
     finally:
-        single.__exit__(None, None, None)
         if bar is not None:
             bar.close()
 
@@ -215,9 +294,16 @@ def train(cfg: TrainConfig, *, run_dir=None, progress: bool = True, eval_every_e
     best_model.load_state_dict(best["weights"])
     result = TrainResult(config=cfg, model=model, best_model=best_model, history=history,
                          online_losses=np.stack(all_losses), stopped_by=stopped_by, best_epoch=best["epoch"],
-                         metrics=frozen_metrics(best_model, cfg), optimizer_state=opt.state_dict(),
+                         metrics=frozen_metrics(best_model, cfg), optimizer_state=engine.optimizer_state(),
                          best_optimizer_state=best["opt"])
-    if run_dir is not None:
-        from . import runs
-        runs.save_run(result, run_dir)
     return result
+
+
+def _restore(saved: dict, engine, history: list, all_losses: list, val_curve: list, best: dict) -> int:
+    """[resume] Put the state after an epoch back (the weights are already in the model); returns the next epoch."""
+    engine.load_optimizer_state(saved["optimizer"])
+    history.extend(saved["history"])
+    all_losses.extend(list(saved["online_losses"].numpy()))
+    val_curve.extend(saved["stopping"]["val_curve"])  # what early stopping has seen
+    best.update(saved["best"])
+    return saved["epoch"]

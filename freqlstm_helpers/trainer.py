@@ -9,7 +9,7 @@ row's update, so the epoch mean is the "online" loss the report calls "loss".
 
 Engines (see docs/ARCHITECTURE.md) own the working weights, optimiser state and
 carried state during an epoch. `TorchEngine` here is the readable reference;
-`fused.FusedEngine` is a compiled one with the same protocol.
+`engines.l1_fused.FusedEngine` is a compiled one with the same protocol.
 
 Frozen evaluation is separate on purpose: weights fixed, all rows in order,
 state carried. It answers "what did the model learn?", which the online loss
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -27,10 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import stopping
+from . import checkpoints, stopping
+from .checkpoints import STOP
 from .config import ConfigError, EngineUnavailable, TrainConfig
 from .data import Dataset, build_dataset
 from .model import FrequencyLSTM, one_thread
+from .run_result import TrainResult, new_model  # noqa: F401  (their home is run_result; re-exported here)
 
 CHUNK_ROWS = 1000  # rows per engine call: the progress bar and running loss update this often
 
@@ -85,7 +86,12 @@ class TorchEngine:
         self.state = self.model.initial_state(1)
 
     def train_rows(self, X, y) -> tuple[np.ndarray, np.ndarray]:
-        """Train on rows in order; returns per-row online losses and pre-clip grad norms (float32)."""
+        """Train on rows in order; returns per-row online losses and pre-clip grad norms (float32).
+
+        A SIGINT/SIGTERM during training (checkpoints.STOP) ends the call after the
+        current row: the arrays then cover only the rows done, and `state` is the
+        state after the last of them, so training can resume at the next row.
+        """
         threads = torch.get_num_threads()
         if threads == 1:
             return self._train_rows(X, y)
@@ -107,6 +113,9 @@ class TorchEngine:
         state = self.state
         model.train()
         for i in range(n):
+            if STOP.requested:  # stop between rows: everything up to row i-1 is done and consistent
+                n = i
+                break
             pred, state = model.step(X[i], state)
             preds[i] = pred.detach()
             loss = F.mse_loss(pred, y[i])
@@ -117,8 +126,8 @@ class TorchEngine:
             losses[i] = loss.detach()
             state = model.detach(state)  # carry the values, cut the graph
         self.state = state
-        self.last_predictions = preds.numpy().astype(np.float64)
-        return losses.numpy(), norms.numpy()
+        self.last_predictions = preds[:n].numpy().astype(np.float64)
+        return losses[:n].numpy(), norms[:n].numpy()
 
     def set_lr(self, lr: float) -> None:
         for g in self.optimizer.param_groups:
@@ -138,16 +147,16 @@ class TorchEngine:
 
 
 def make_engine(name: str, model: FrequencyLSTM, cfg: TrainConfig):
-    """"torch" -> TorchEngine; "fused" -> fused.FusedEngine (imported only when asked for)."""
+    """"torch" -> TorchEngine; "fused" -> engines.l1_fused.FusedEngine (imported only when asked for)."""
     if name == "torch":
         return TorchEngine(model, cfg)
     if name == "fused":
         try:
-            from .fused import FusedEngine
+            from .engines.l1_fused import FusedEngine
         except ImportError as e:
-            if getattr(e, "name", None) == "freqlstm_helpers.fused":
-                raise EngineUnavailable("engine 'fused' needs freqlstm_helpers/fused.py, which this checkout "
-                                        "does not have yet: use engine: torch") from None
+            if getattr(e, "name", None) == "freqlstm_helpers.engines.l1_fused":
+                raise EngineUnavailable("engine 'fused' needs freqlstm_helpers/engines/l1_fused.py, which this "
+                                        "checkout does not have yet: use engine: torch") from None
             raise EngineUnavailable(f"engine 'fused' could not be imported ({type(e).__name__}: {e}): "
                                     "use engine: torch") from None
         return FusedEngine(model, cfg)
@@ -171,15 +180,15 @@ class PlateauSchedule:
         self._sched.step(loss)
         return float(self._opt.param_groups[0]["lr"])
 
+    def state_dict(self) -> dict:
+        return {"scheduler": self._sched.state_dict(), "lr": float(self._opt.param_groups[0]["lr"])}
+
+    def load_state_dict(self, d: dict) -> None:
+        self._sched.load_state_dict(d["scheduler"])
+        self._opt.param_groups[0]["lr"] = float(d["lr"])
+
 
 # --- data and model from a config ---------------------------------------------------
-def new_model(cfg: TrainConfig) -> FrequencyLSTM:
-    """The initial model for cfg: every weight from the explicit seed cfg.seed."""
-    m = cfg.model
-    return FrequencyLSTM.seeded(cfg.seed, input_size=m.input_size, hidden_size=m.hidden_size,
-                                forget_bias=m.forget_bias, chrono_tmax=m.chrono_tmax)
-
-
 def rows_for(ds: Dataset, input_blind: bool = False) -> np.ndarray:
     """The dataset's rows, with S zeroed for the input-blind control."""
     if not input_blind:
@@ -227,76 +236,6 @@ def frozen_metrics(model: FrequencyLSTM, cfg: TrainConfig, train_ds: Dataset | N
             "train_mse_per_frequency": tr["per_frequency"], "test_mse_per_frequency": te["per_frequency"]}
 
 
-# --- the result -------------------------------------------------------------------
-@dataclass
-class TrainResult:
-    """Everything a run produced; runs.save_run / runs.load_run map it to a folder."""
-
-    config: TrainConfig
-    model: FrequencyLSTM  # weights after the last epoch run
-    best_model: FrequencyLSTM  # weights after best_epoch (lowest online loss)
-    history: list  # one dict per epoch, as in training_history.json
-    online_losses: np.ndarray  # (epochs run, rows) float32: each row's loss before its update
-    stopped_by: str
-    best_epoch: int
-    metrics: dict  # frozen metrics of checkpoint_model
-    optimizer_state: dict | None = None
-    best_optimizer_state: dict | None = None
-    run_dir: Path | None = None
-
-    @property
-    def epochs_run(self) -> int:
-        return len(self.history)
-
-    @property
-    def checkpoint_model(self) -> FrequencyLSTM:
-        """What the report would ship: the best epoch if logging.save_best, else the last."""
-        return self.best_model if self.config.logging.save_best else self.model
-
-    @property
-    def checkpoint_epoch(self) -> int:
-        return self.best_epoch if self.config.logging.save_best else self.epochs_run
-
-    def _column(self, key):
-        return np.array([np.nan if e.get(key) is None else e[key] for e in self.history], dtype=np.float64)
-
-    @property
-    def epoch_losses(self) -> np.ndarray:
-        """Mean online loss per epoch: the report's "loss"."""
-        return self._column("online_loss")
-
-    @property
-    def lrs(self) -> np.ndarray:
-        return self._column("lr")
-
-    @property
-    def seconds(self) -> np.ndarray:
-        return self._column("seconds")
-
-    @property
-    def frozen_train_mse(self) -> np.ndarray | None:
-        return self._column("frozen_train_mse") if self.history and "frozen_train_mse" in self.history[0] else None
-
-    @property
-    def frozen_val_mse(self) -> np.ndarray | None:
-        """Per-epoch frozen validation MSE (the stream trainer always; the L=1 trainer with eval_every_epoch)."""
-        return self._column("frozen_val_mse") if self.history and "frozen_val_mse" in self.history[0] else None
-
-    @property
-    def frozen_test_mse(self) -> np.ndarray | None:
-        return self._column("frozen_test_mse") if self.history and "frozen_test_mse" in self.history[0] else None
-
-    @property
-    def block_means(self) -> np.ndarray:
-        """(epochs, frequencies): mean online loss within each frequency block."""
-        return np.array([list(e["block_means"].values()) for e in self.history], dtype=np.float64)
-
-    @property
-    def grad_norms(self) -> np.ndarray:
-        """(epochs, logged rows): pre-clip grad norm every logging.log_every_n_batches rows."""
-        return np.array([e["grad_norms"] for e in self.history], dtype=np.float64)
-
-
 def _epoch_record(epoch, losses, norms, lr, seconds, cfg, n_samples) -> dict:
     every = cfg.logging.log_every_n_batches
     blocks = losses.astype(np.float64).reshape(cfg.data.n_frequencies, n_samples).mean(axis=1)
@@ -313,7 +252,8 @@ def _epoch_record(epoch, losses, norms, lr, seconds, cfg, n_samples) -> dict:
 
 
 def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool = True,
-          eval_every_epoch: bool = False, callbacks: Sequence[Callable] | None = None) -> TrainResult:
+          eval_every_epoch: bool = False, callbacks: Sequence[Callable] | None = None,
+          resume: bool | str = False) -> TrainResult:
     """Train the L=1 regime described by cfg; save to run_dir if given.
 
     eval_every_epoch adds frozen train and test MSE (frequency-major, state
@@ -323,20 +263,36 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
     every epoch (model holds that epoch's weights); returning True stops the
     run with stopped_by="callback". The stopping rules of cfg see the online
     epoch loss, as the report prescribes.
+
+    With run_dir (see checkpoints.py): the folder is checked before the first
+    epoch and locked until saved, a resumable checkpoint is written after every
+    epoch, and SIGINT/SIGTERM stop at the next row (engine torch) or engine call
+    (fused), save, and raise checkpoints.TrainingInterrupted. resume=True
+    continues such a run, bit-identical to an uninterrupted one ("auto": if any).
     """
     if cfg.trainer != "l1":
         raise ConfigError(f"trainer={cfg.trainer!r} is not allowed here: trainer.train runs trainer 'l1'")
-    if run_dir is not None:
-        from . import runs
-        runs.check_run_dir(run_dir, cfg)  # refuse a mismatching folder before spending minutes
+    boundary = ("the torch engine stops at the next row" if cfg.engine == "torch" else
+                f"the {cfg.engine} engine stops after its current call of up to {CHUNK_ROWS:,} rows")
+    with checkpoints.Session(cfg, run_dir, resume=resume, eval_every_epoch=eval_every_epoch,
+                             boundary=boundary) as session:
+        result = _train(cfg, session, progress, session.eval_every_epoch, callbacks)
+        session.finish(result)
+    return result
 
+
+def _train(cfg: TrainConfig, session, progress: bool, eval_every_epoch: bool, callbacks) -> TrainResult:
     train_ds, test_ds = datasets(cfg)
     val_ds = build_dataset(cfg.data, split="validation") if eval_every_epoch else None
     from .stream_trainer import stream_mse  # here: stream_trainer imports this module
     X, y = rows_for(train_ds, cfg.input_blind), train_ds.y
     n_rows, n_samples = X.shape[0], train_ds.n_samples
     model = new_model(cfg)
+    saved = session.resumed  # [resume] the state of an interrupted run to continue from, or None
+    if saved is not None:
+        model.load_state_dict(saved["model"])
     engine = make_engine(cfg.engine, model, cfg)
+    initial = (_clone_weights(new_model(cfg)), copy.deepcopy(engine.optimizer_state()))  # for training.epoch_reset
     sched = (PlateauSchedule(cfg.optimizer.learning_rate, cfg.lr_scheduler.patience, cfg.lr_scheduler.factor)
              if cfg.lr_scheduler.type == "ReduceLROnPlateau" else None)
     lr = cfg.optimizer.learning_rate
@@ -345,25 +301,47 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
     history, all_losses, epoch_losses = [], [], []
     best = dict(epoch=0, loss=np.inf, weights=None, opt=None)
     stopped_by = stopping.COMPLETED
-    initial = (_clone_weights(model), copy.deepcopy(engine.optimizer_state()))  # for training.epoch_reset
+    first_epoch, partial = 1, None
+    if saved is not None:  # [resume]
+        first_epoch, partial, lr = _restore(saved, engine, sched, history, all_losses, best, epoch_losses)
+        session.restore_rng()
+
+    def snapshot(epoch, row, losses=None, norms=None):  # [resume] what resume.ckpt holds: all the loop's state
+        engine.sync_to_model()
+        return {"epoch": epoch, "row": row, "rows_per_epoch": n_rows, "model": model.state_dict(),
+                "optimizer": engine.optimizer_state(), "scheduler": sched.state_dict() if sched else None,
+                "lr": lr, "history": history, "best": best, "stopping": {"epoch_losses": epoch_losses},
+                "online_losses": np.stack(all_losses) if all_losses else np.empty((0, n_rows), np.float32),
+                "partial": None if not row else {"losses": losses[:row], "norms": norms[:row],
+                                                 "state": [np.array(s, np.float32).reshape(-1) for s in engine.state]}}
+
     bar = _progress_bar(progress, n_epochs * n_rows, cfg.name)
+    if bar is not None and saved is not None:
+        bar.update((first_epoch - 1) * n_rows + (len(partial["losses"]) if partial else 0))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # batch-1 ops are far below the size where threads pay off
     try:
-        for epoch in range(1, n_epochs + 1):
-            engine.reset_state()
-            if epoch > 1:
-                _epoch_reset(engine, model, cfg.training.epoch_reset, initial)
-            order = row_order(cfg, train_ds, epoch)
-            Xo, yo = (X, y) if order is None else (X[order], y[order])
+        for epoch in range(first_epoch, n_epochs + 1):
             losses, norms = np.empty(n_rows, np.float32), np.empty(n_rows, np.float32)
+            if partial is not None:  # [resume] inside this epoch: its rows so far and the carried state
+                first_row, partial = _restore_partial(partial, engine, losses, norms), None
+            else:
+                first_row = 0
+                engine.reset_state()
+                if epoch > 1:
+                    _epoch_reset(engine, model, cfg.training.epoch_reset, initial)
+            order = row_order(cfg, train_ds, epoch)  # None: the rows as they are (frequency-major)
+            Xo, yo = (X, y) if order is None else (X[order], y[order])
             t0 = time.perf_counter()
-            for start in range(0, n_rows, CHUNK_ROWS):
-                stop = min(start + CHUNK_ROWS, n_rows)
-                losses[start:stop], norms[start:stop] = engine.train_rows(Xo[start:stop], yo[start:stop])
+            for start, stop in _chunks(first_row, n_rows):
+                part_losses, part_norms = engine.train_rows(Xo[start:stop], yo[start:stop])
+                done = start + len(part_losses)
+                losses[start:done], norms[start:done] = part_losses, part_norms
                 if bar is not None:
-                    bar.update(stop - start)
-                    bar.set_postfix(epoch=epoch, loss=f"{losses[:stop].mean():.4f}", refresh=False)
+                    bar.update(done - start)
+                    bar.set_postfix(epoch=epoch, loss=f"{losses[:done].mean():.4f}", refresh=False)
+                if done < n_rows and (done < stop or session.stop_requested):  # [resume] a signal: save, stop
+                    session.interrupt(snapshot(epoch, done, losses, norms))
             seconds = time.perf_counter() - t0
             engine.sync_to_model()
             if order is not None:  # keep each loss at its frequency-major row, so blocks mean frequencies
@@ -395,6 +373,7 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
                 if new_lr != lr:
                     engine.set_lr(new_lr)
                     lr = new_lr
+            session.epoch_done(snapshot(epoch + 1, 0))  # [resume] the checkpoint to continue from; stops if asked
     finally:
         torch.set_num_threads(threads)
         if bar is not None:
@@ -407,10 +386,37 @@ def train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool
                          metrics={}, optimizer_state=copy.deepcopy(engine.optimizer_state()),
                          best_optimizer_state=best["opt"])
     result.metrics = frozen_metrics(result.checkpoint_model, cfg, train_ds, test_ds)
-    if run_dir is not None:
-        from . import runs
-        runs.save_run(result, run_dir)
     return result
+
+
+def _chunks(first_row: int, n_rows: int):
+    """(start, stop) of each engine call; calls end on multiples of CHUNK_ROWS, resumed or not."""
+    start = first_row
+    while start < n_rows:
+        stop = min((start // CHUNK_ROWS + 1) * CHUNK_ROWS, n_rows)
+        yield start, stop
+        start = stop
+
+
+def _restore(saved: dict, engine, sched, history: list, all_losses: list, best: dict, epoch_losses: list):
+    """[resume] Put a saved loop state back; returns (epoch to run, its partial rows or None, lr)."""
+    engine.load_optimizer_state(saved["optimizer"])
+    if sched is not None:
+        sched.load_state_dict(saved["scheduler"])
+    history.extend(saved["history"])
+    all_losses.extend(list(saved["online_losses"].numpy()))
+    best.update(saved["best"])
+    epoch_losses.extend(saved["stopping"]["epoch_losses"])  # what the stopping rules have seen
+    engine.set_lr(saved["lr"])
+    return saved["epoch"], saved["partial"], saved["lr"]
+
+
+def _restore_partial(partial: dict, engine, losses: np.ndarray, norms: np.ndarray) -> int:
+    """[resume] The rows already done in the epoch and the state after them; returns the next row."""
+    row = len(partial["losses"])
+    losses[:row], norms[:row] = partial["losses"].numpy(), partial["norms"].numpy()
+    engine.state = tuple(t.reshape(1, -1).to(torch.float32) for t in partial["state"])
+    return row
 
 
 def row_order(cfg: TrainConfig, ds: Dataset, epoch: int):

@@ -140,23 +140,9 @@ def noisy_mixture(t, A, phi, freqs):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 01.1 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 01.1 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.noisy_mixture(noisy_mixture)
-### BEGIN HIDDEN TESTS
-import importlib, math
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).noisy_mixture.result(noisy_mixture)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_g = _np.random.default_rng(1101)
-_f, _t = [2.0, 11.0, 0.5], [n / 250.0 for n in range(37)]
-_A, _phi = _g.uniform(0.5, 1.5, (3, 37)), _g.uniform(0.0, 2 * math.pi, (3, 37))
-_ref = [sum(float(_A[i, n]) * math.sin(2 * math.pi * _f[i] * _t[n] + float(_phi[i, n])) for i in range(3)) / 3
-        for n in range(37)]
-_got = [float(v) for v in _np.asarray(noisy_mixture(_np.array(_t), _A, _phi, _np.array(_f))).reshape(-1)]
-assert len(_got) == 37, f"hidden case (3 frequencies, 37 samples): {len(_got)} values, expected 37"
-assert max(abs(a - b) for a, b in zip(_got, _ref)) < 1e-9, "hidden case (3 frequencies, 37 samples): wrong values"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 3 · Does the spectrum of S show the four frequencies?
@@ -185,23 +171,9 @@ def amplitude_spectrum(x, fs):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 01.2 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 01.2 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.amplitude_spectrum(amplitude_spectrum)
-### BEGIN HIDDEN TESTS
-import importlib, math
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).amplitude_spectrum.result(amplitude_spectrum)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-for _n, _fs, _parts in ((400, 200.0, {0: 0.3, 25: 0.8, 100: 0.1}), (201, 100.5, {0: -0.2, 20: 1.0, 7: 0.45})):
-    # bin k of an n-sample signal at fs sits at k*fs/n Hz; each part is a whole number of periods
-    _x = [sum((a if k == 0 else a * math.sin(2 * math.pi * k * m / _n)) for k, a in _parts.items()) for m in range(_n)]
-    _freqs, _amp = amplitude_spectrum(_np.array(_x), _fs)
-    _freqs, _amp = [float(v) for v in _freqs], [float(v) for v in _amp]
-    assert len(_freqs) == len(_amp) == _n // 2 + 1, f"hidden case n={_n}: {len(_amp)} bins, expected {_n // 2 + 1}"
-    assert max(abs(f - k * _fs / _n) for k, f in enumerate(_freqs)) < 1e-9, f"hidden case n={_n}: wrong bin frequencies"
-    assert max(abs(a - abs(_parts.get(k, 0.0))) for k, a in enumerate(_amp)) < 1e-9, f"hidden case n={_n}: wrong heights"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # Now the three profiles side by side: **no noise** (A = 1, φ = 0), the
@@ -291,25 +263,9 @@ def peak_present(S, fs, f, factor=10):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_4", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 01.4 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 01.4 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.peak_present(peak_present)
-### BEGIN HIDDEN TESTS
-import importlib, math
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).peak_present.result(peak_present)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_g, _n, _fs = _np.random.default_rng(1401), 600, 60.0  # bins 0.1 Hz apart; always asked about 5 Hz (bin 50)
-for _k, _ratio, _factor in ((50, 12.0, 10), (50, 8.0, 10), (50, 8.0, 6), (80, 30.0, 10), (51, 30.0, 10)):
-    _amp = _g.uniform(0.2, 2.0, _n // 2 + 1)  # the heights, chosen bin by bin: the reference needs no FFT
-    _amp[_k] = _ratio * float(_np.median(_amp[1:]))
-    _X = _amp * (_n / 2) * _np.exp(1j * _g.uniform(0, 2 * math.pi, _amp.size))
-    _X[0], _X[-1] = _amp[0] * _n, _amp[-1] * (_n / 2)
-    _want = bool(_amp[50] >= _factor * _np.median(_amp[1:]))
-    _got = peak_present(_np.fft.irfft(_X, _n), _fs, 5.0, factor=_factor)
-    assert isinstance(_got, (bool, _np.bool_)) and bool(_got) == _want, \
-        f"hidden case (bin {_k} at {_ratio}x the median, factor {_factor}): you said {_got!r}, expected {_want}"
-### END HIDDEN TESTS
 
 # %%
 try:
@@ -446,19 +402,9 @@ def predict_zero(y):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 01.3 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 01.3 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.predict_zero_mse(predict_zero)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).predict_zero_mse.result(predict_zero)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_z = [float(v) for v in _np.random.default_rng(1301).normal(2.0, 3.0, size=11)]
-for _y, _ref in (([3.0, -4.0], 12.5), (_z, sum(v * v for v in _z) / len(_z))):
-    _got = float(predict_zero(_np.array(_y)))
-    assert abs(_got - _ref) < 1e-9 * max(1.0, _ref), f"hidden case {len(_y)} targets: got {_got}, expected {_ref}"
-### END HIDDEN TESTS
 
 # %%
 baseline_train, baseline_test = predict_zero_mse(train), predict_zero_mse(test)

@@ -107,31 +107,9 @@ def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_1", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 02.1 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 02.1 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.lstm_step(lstm_step)
-### BEGIN HIDDEN TESTS
-import importlib, math
-import torch as _torch
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).lstm_step.result(lstm_step)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_g = _torch.Generator().manual_seed(2101)
-_nin, _nh = 2, 3  # a cell of another size than the visible check's
-_Wi, _Wh = _torch.randn(4 * _nh, _nin, generator=_g), _torch.randn(4 * _nh, _nh, generator=_g)
-_bi, _bh = _torch.randn(4 * _nh, generator=_g), _torch.randn(4 * _nh, generator=_g)
-_x, _h, _c = _torch.randn(_nin, generator=_g), _torch.randn(_nh, generator=_g), _torch.randn(_nh, generator=_g)
-_z = [sum(float(_Wi[r, j]) * float(_x[j]) for j in range(_nin)) + sum(float(_Wh[r, j]) * float(_h[j]) for j in range(_nh))
-      + float(_bi[r]) + float(_bh[r]) for r in range(4 * _nh)]
-_sig = lambda v: 1.0 / (1.0 + math.exp(-v))
-_c_ref = [_sig(_z[_nh + k]) * float(_c[k]) + _sig(_z[k]) * math.tanh(_z[2 * _nh + k]) for k in range(_nh)]
-_h_ref = [_sig(_z[3 * _nh + k]) * math.tanh(_c_ref[k]) for k in range(_nh)]
-with _torch.no_grad():
-    _h_got, _c_got = lstm_step(_x, _h, _c, _Wi, _Wh, _bi, _bh)
-for _name, _got, _ref in (("h_new", _h_got, _h_ref), ("c_new", _c_got, _c_ref)):
-    _got = [float(v) for v in _torch.as_tensor(_got).reshape(-1)]
-    assert len(_got) == _nh and max(abs(a - b) for a, b in zip(_got, _ref)) < 1e-5, \
-        f"hidden case (2 inputs, 3 hidden units): {_name} is wrong"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 2 · What does the carried state hold?
@@ -336,31 +314,9 @@ def one_step_gradient(x, h, c, y, params):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Test 02.2 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 02.2 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.one_step_gradient(one_step_gradient)
-### BEGIN HIDDEN TESTS
-import importlib, torch as _torch, freqlstm_helpers.check as _check
-_r = importlib.reload(_check).one_step_gradient.result(one_step_gradient)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_g = _torch.Generator().manual_seed(2201)
-_nin, _nh = 3, 4  # a cell of another size than the visible check's; reference by autograd, built here
-_P = {"W_ih": _torch.randn(4 * _nh, _nin, generator=_g), "W_hh": _torch.randn(4 * _nh, _nh, generator=_g),
-      "b_ih": _torch.randn(4 * _nh, generator=_g), "b_hh": _torch.randn(4 * _nh, generator=_g),
-      "w_out": _torch.randn(_nh, generator=_g), "b_out": _torch.randn((), generator=_g)}
-_x, _h, _c = _torch.randn(_nin, generator=_g), _torch.randn(_nh, generator=_g), _torch.randn(_nh, generator=_g)
-_y = _torch.randn((), generator=_g)
-_Q = {k: v.clone().requires_grad_(True) for k, v in _P.items()}
-_zi, _zf, _zg, _zo = (_Q["W_ih"] @ _x + _Q["b_ih"] + _Q["W_hh"] @ _h + _Q["b_hh"]).chunk(4)
-_cn = _torch.sigmoid(_zf) * _c + _torch.sigmoid(_zi) * _torch.tanh(_zg)
-_loss = (_Q["w_out"] @ (_torch.sigmoid(_zo) * _torch.tanh(_cn)) + _Q["b_out"] - _y) ** 2
-_ref = dict(zip(_Q, _torch.autograd.grad(_loss, list(_Q.values()))))
-with _torch.no_grad():
-    _got = one_step_gradient(_x, _h, _c, _y, {k: v.clone() for k, v in _P.items()})
-assert isinstance(_got, dict) and set(_got) == set(_ref), "hidden case: return a dict with the six gradient keys"
-for _k in _ref:
-    _d = (_torch.as_tensor(_got[_k], dtype=_torch.float32).reshape(_ref[_k].shape) - _ref[_k]).abs().max().item()
-    assert _d < 1e-4, f"hidden case (3 inputs, 4 hidden units): gradient of {_k} is wrong (largest difference {_d:.3g})"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # The self-check compared your gradients with autograd on a cell whose state
@@ -493,23 +449,9 @@ def reset_outputs(model, X):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_3", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 02.3 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 02.3 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.reset_outputs(reset_outputs)
-### BEGIN HIDDEN TESTS
-import importlib, numpy as _np, torch as _torch, freqlstm_helpers.check as _check
-from freqlstm_helpers.model import FrequencyLSTM as _LSTM
-_r = importlib.reload(_check).reset_outputs.result(reset_outputs)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_m = _LSTM.seeded(2301, hidden_size=8)  # a cell of another size than the visible check's
-_X = _np.random.default_rng(2301).normal(size=(25, 5)).astype(_np.float32)
-_before = [p.detach().clone() for p in _m.parameters()]
-with _torch.no_grad():  # reference: nn.LSTMCell given no state starts every row from zeros
-    _ref = _m.head(_m.cell(_torch.from_numpy(_X))[0]).reshape(-1).numpy()
-_got = _check._floats(reset_outputs(_m, _X.copy()))
-assert _got.shape == (25,), f"hidden case (hidden size 8, 25 rows): {_got.size} outputs, expected 25"
-assert _np.abs(_got - _ref).max() < 1e-5, "hidden case (hidden size 8, 25 rows): wrong outputs"
-assert all(_torch.equal(a, b) for a, b in zip(_before, _m.parameters())), "hidden case: the weights changed"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # The course's own verdict on the trained model of section 6: its outputs over

@@ -136,27 +136,9 @@ def train_l1_rows(model, optimizer, X, y, max_norm):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_1", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Test 03.1 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 03.1 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.l1_epoch(train_l1_rows)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import torch as _torch
-import freqlstm_helpers.check as _check
-from freqlstm_helpers.config import TrainConfig as _TC
-from freqlstm_helpers.data import SignalConfig as _SC, build_dataset as _bd
-from freqlstm_helpers.model import FrequencyLSTM as _M
-from freqlstm_helpers.trainer import TorchEngine as _TE
-_r = importlib.reload(_check).l1_epoch.result(train_l1_rows)  # the real check, even if check.* was rebound
-assert _r.passed, str(_r)
-_ds = _bd(_SC(phase_scale=0.1), split="train")  # other rows (the 3 Hz block, informative data), other seed
-_X, _y = _ds.X[10_000:10_300], _ds.y[10_000:10_300]
-_ref = _TE(_M.seeded(3), _TC()).train_rows(_X, _y)[0]
-_m = _M.seeded(3)
-_got = _np.asarray(train_l1_rows(_m, _torch.optim.Adam(_m.parameters(), lr=1e-3, fused=True), _X, _y, 1.0), float)
-assert _got.shape == (300,), f"hidden case: {_got.shape} losses for 300 rows"
-assert _np.max(_np.abs(_got - _ref)) < 1e-6, "hidden case (seed 3, 300 rows at 3 Hz): the losses differ from the reference loop"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # Here is the loop the reference engine runs (`trainer.TorchEngine`), printed from
@@ -234,19 +216,9 @@ def block_means(losses, n_blocks):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 03.2 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 03.2 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.block_means(block_means)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).block_means.result(block_means)
-assert _r.passed, str(_r)
-_v = [float(i % 7) * 0.5 for i in range(30)]
-_ref = [sum(_v[b * 6:(b + 1) * 6]) / 6 for b in range(5)]
-_got = [float(x) for x in _np.asarray(block_means(_np.array(_v), 5)).reshape(-1)]
-assert len(_got) == 5 and max(abs(a - b) for a, b in zip(_got, _ref)) < 1e-12, "hidden case (5 blocks of 6 rows): wrong means"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 2 · "Lucky initialisation?"
@@ -432,20 +404,9 @@ def blind_rows(X):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 03.3 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 03.3 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.blind_rows(blind_rows)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).blind_rows.result(blind_rows)
-assert _r.passed, str(_r)
-_X = _np.arange(21, dtype=_np.float32).reshape(3, 7) + 1.0  # other width: S is still column 0
-_keep = _X.copy()
-_got = _np.asarray(blind_rows(_X))
-assert _np.array_equal(_X, _keep), "hidden case: the rows you were given changed"
-assert _np.all(_got[:, 0] == 0) and _np.array_equal(_got[:, 1:], _keep[:, 1:]), "hidden case (3 x 7 rows): wrong rows"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 3.4 · Frozen MSE
@@ -470,28 +431,9 @@ def frozen_mse(model, X, y):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_4", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 03.4 (2 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 03.4 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.frozen_mse(frozen_mse)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import torch as _torch
-import freqlstm_helpers.check as _check
-from freqlstm_helpers.model import FrequencyLSTM as _M
-_r = importlib.reload(_check).frozen_mse.result(frozen_mse)
-assert _r.passed, str(_r)
-_g = _np.random.default_rng(3501)
-_X, _y = _g.normal(size=(150, 5)).astype(_np.float32), _g.normal(size=150)
-_m = _M.seeded(9)
-with _torch.no_grad():  # the reference, built here: one LSTMCell step per row, state carried from zeros
-    _h = _c = _torch.zeros(1, 64)
-    _p = []
-    for _row in _torch.as_tensor(_X):
-        _h, _c = _m.cell(_row[None], (_h, _c))
-        _p.append(float(_m.head(_h)))
-_ref = float(_np.mean((_np.array(_p) - _y) ** 2))
-assert abs(float(frozen_mse(_m, _X, _y)) - _ref) < 1e-5, "hidden case (seed 9, 150 random rows): wrong frozen MSE"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # Now run the control with your pieces: one epoch of the report's run on blind
@@ -580,18 +522,9 @@ def last_target_mse(y):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_5", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 03.5 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 03.5 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.last_target_mse(last_target_mse)
-### BEGIN HIDDEN TESTS
-import importlib
-import math
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).last_target_mse.result(last_target_mse)
-assert _r.passed, str(_r)
-_y = [math.cos(0.3 * n) for n in range(50)]
-_ref = sum((_y[n] - (_y[n - 1] if n else 0.0)) ** 2 for n in range(50)) / 50
-assert abs(float(last_target_mse(_y)) - _ref) < 1e-12, "hidden case (50 rows of a cosine): wrong online MSE"
-### END HIDDEN TESTS
 
 # %%
 try:

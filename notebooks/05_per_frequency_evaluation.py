@@ -150,17 +150,9 @@ def per_frequency_mse(pred, target, freqs):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 05.1 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 05.1 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.per_frequency_mse(per_frequency_mse)
-### BEGIN HIDDEN TESTS
-import importlib
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).per_frequency_mse.result(per_frequency_mse)
-assert _r.passed, str(_r)
-_got = per_frequency_mse([[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 3.0]], (2.5, 11.0))
-assert set(_got) == {"2.5", "11"}, f"hidden case: keys {sorted(_got)}, expected ['11', '2.5']"
-assert abs(_got["2.5"] - 2.5) < 1e-12 and abs(_got["11"] - 4.5) < 1e-12, "hidden case: wrong values"
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 5.2 · The FIR filter's design matrix
@@ -181,18 +173,9 @@ def lagged_matrix(S, taps):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 05.2 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 05.2 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.lagged_matrix(lagged_matrix)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).lagged_matrix.result(lagged_matrix)
-assert _r.passed, str(_r)
-_S = [3.0, -1.0, 2.0, 5.0]
-_ref = [[_S[n - j] if n - j >= 0 else 0.0 for j in range(3)] for n in range(4)]
-assert _np.array_equal(_np.asarray(lagged_matrix(_np.array(_S), 3), float), _np.array(_ref)), "hidden case (4 samples, 3 taps)"
-### END HIDDEN TESTS
 
 # %%
 TAPS = baselines.DEFAULT_TAPS
@@ -501,24 +484,9 @@ def shifted_test(model, cfg, t0, warmup):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_3", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Test 05.3 (3 points). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 05.3 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.shifted_test(shifted_test)
-### BEGIN HIDDEN TESTS
-import importlib
-import numpy as _np
-import freqlstm_helpers.check as _check
-import freqlstm_helpers.evaluate as _ev
-from freqlstm_helpers.config import load_config as _load
-from freqlstm_helpers.paths import configs_dir as _cd
-from freqlstm_helpers.trainer import new_model as _new
-_r = importlib.reload(_check).shifted_test.result(shifted_test)
-assert _r.passed, str(_r)
-_cfg = _load(_cd() / "corrected.yaml").replace(seed=11)
-_m = _new(_cfg)
-_ref = importlib.reload(_ev).shifted_metrics(_m, _cfg, 6.1, 0.3)
-_got = shifted_test(_m, _cfg, 6.1, 0.3)
-assert abs(_got["mse"] - _ref["test_mse"]) < 1e-9, "hidden case (t0 6.1 s, warm-up 0.3 s): wrong MSE"
-### END HIDDEN TESTS
 
 # %%
 T0, WARMUP = 3.7, 1.0
@@ -578,17 +546,9 @@ def classify_model(usual, shifted):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_4", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 05.4 (1 point). Runs the self-check; the grader runs this cell again with hidden cases.
+# Test 05.4 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# The grader tests your function on fresh inputs of its own, in a sandbox.
 check.classify_model(classify_model)
-### BEGIN HIDDEN TESTS
-import importlib
-import freqlstm_helpers.check as _check
-_r = importlib.reload(_check).classify_model.result(classify_model)
-assert _r.passed, str(_r)
-for (_u, _s), _want in (((0.02, 0.01), "extracts"), ((0.0, 0.5), "counts time"), ((0.45, 0.0), "learned nothing"),
-                        ((0.04, 0.1), "unclear")):
-    assert classify_model(_u, _s) == _want, f"hidden case usual {_u}, shifted {_s}: expected {_want!r}"
-### END HIDDEN TESTS
 
 # %%
 try:

@@ -18,7 +18,7 @@ def l1():
 
 @pytest.fixture(scope="module")
 def streams():
-    cfg = load_config(configs_dir() / "corrected.yaml").with_overrides(SMALL)
+    cfg = load_config(configs_dir() / "corrected.yaml").with_overrides({**SMALL, "streams.window": 40, "streams.stride": 20})
     return cfg, trainer.new_model(cfg), build_dataset(cfg.data, split="test")
 
 

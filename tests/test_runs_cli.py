@@ -52,8 +52,9 @@ def test_config_hash_is_stable_and_sensitive(monkeypatch, tmp_path):
 def test_folder_contents(saved):
     res, run_dir = saved
     names = sorted(p.name for p in run_dir.iterdir())
-    assert names == sorted([runs.CONFIG, runs.BEST, runs.FINAL, runs.HISTORY, runs.METRICS, runs.LOSSES])
-    assert not [p for p in run_dir.parent.iterdir() if ".tmp" in p.name]  # no temporary left behind
+    assert names == sorted([runs.CONFIG, runs.BEST, runs.FINAL, runs.HISTORY, runs.METRICS, runs.LOSSES,
+                            runs.MANIFEST])
+    assert not [p for p in run_dir.parent.iterdir() if ".tmp" in p.name or p.name.endswith(".lock")]  # no leftovers
     assert runs.read_run_config(run_dir) == res.config
 
 
@@ -293,7 +294,7 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
         rc, err = run_main(capsys, *args)
         assert_one_line_error(rc, err, *fragments)
 
-    monkeypatch.setitem(sys.modules, "freqlstm_helpers.fused", None)  # as in a checkout without fused.py
+    monkeypatch.setitem(sys.modules, "freqlstm_helpers.engines.l1_fused", None)  # as in a checkout without it
     rc, err = run_main(capsys, "train", "--config", cfg_path, "--engine", "fused", "--run-dir", tmp_path / "f")
     assert_one_line_error(rc, err, "engine 'fused'")
     rc, err = run_main(capsys, "eval", "--run", run_dir, "--warmup", "1")
@@ -305,10 +306,12 @@ def test_cli_error_cases(saved, tmp_path, capsys, monkeypatch):
 def test_bench_writes_results(tmp_path, capsys):
     from freqlstm_helpers import bench
     out = tmp_path / "results.json"
-    assert bench.main(["--rows", "30", "--out", str(out)]) == 0
+    assert bench.main(["--rows", "30", "--stream-epochs", "1", "--out", str(out)]) == 0
     r = strict_json(out)
     for k in ("plain_s_per_epoch", "reference_s_per_epoch", "fused_s_per_epoch", "fused_compile_s",
-              "speedup_fused_vs_plain", "machine"):
+              "speedup_fused_vs_plain", "machine", "stream_torch_serial_s_per_run", "stream_fused_serial_s_per_run",
+              "stream_torch_workers_s_per_run", "stream_fused_workers_s_per_run",
+              "speedup_fused_serial_vs_torch_serial"):
         assert k in r
     assert r["plain_s_per_epoch"] > 0 and r["reference_s_per_epoch"] > 0
     assert r["max_abs_loss_diff_plain_vs_reference_first_100"] < 1e-4  # the loops train the same regime

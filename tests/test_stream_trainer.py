@@ -151,7 +151,7 @@ def test_first_windows_are_the_trainers_first_windows():
     """first_windows (what the notebook 04 self-check drives) runs exactly what train() runs."""
     from freqlstm_helpers import stream_trainer
     cfg = load_config(paths.configs_dir() / "corrected.yaml").with_overrides(
-        {"training.num_epochs": 1, "early_stopping.enabled": False})
+        {"training.num_epochs": 1, "early_stopping.enabled": False, "engine": "torch"})
     n = 10_000 // cfg.streams.stride
     head = stream_trainer.first_windows(cfg, 6)
     full = stream_trainer.first_windows(cfg, n)

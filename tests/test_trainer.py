@@ -286,7 +286,7 @@ def test_unknown_and_missing_engines(monkeypatch):
     cfg = TrainConfig()
     with pytest.raises(ConfigError, match="engine='gpu' is not allowed"):
         make_engine("gpu", new_model(cfg), cfg)
-    monkeypatch.setitem(sys.modules, "freqlstm_helpers.fused", None)  # as if fused.py were absent
+    monkeypatch.setitem(sys.modules, "freqlstm_helpers.engines.l1_fused", None)  # as if it were absent
     with pytest.raises(EngineUnavailable, match="engine 'fused'.*use engine: torch"):
         make_engine("fused", new_model(cfg), cfg)
 

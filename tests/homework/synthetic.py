@@ -12,8 +12,9 @@ and returns what a student would hand in:
     passed     stubs `return None`, every test cell rewritten to `pass`
     rebound    stubs `return None`, a cell after the setup rebinding check.<exercise> to always pass
 
-    python -m tests.homework.synthetic --release build/nbgrader/release --class-size 30 --out build/class30
-writes a class of N students (a fixed, seeded mix of the kinds above) for timing the workflow.
+    python -m tests.homework.synthetic --course build/nbgrader --class-size 30 --out build/class30
+writes a class of N students x every released notebook (a fixed, seeded mix of the kinds above)
+for timing `make grade`. The attack submissions are in attacks.py.
 """
 from __future__ import annotations
 
@@ -108,6 +109,23 @@ def _tests_rewritten_to(text):
 
 emptied = _tests_rewritten_to("")
 passed = _tests_rewritten_to("pass")
+
+
+def deleted_exercise(release, source, exercise: str):
+    """Every exercise solved, then one exercise's solution cell and test cell deleted."""
+    nb = solved(release, source)
+    gid = "ex" + exercise.replace(".", "_")
+    nb.cells = [c for c in nb.cells if _meta(c).get("grade_id") not in (gid, gid + "_solution")]
+    return nb
+
+
+def tests_rewritten(nb, text):
+    """The same notebook with every test cell's source replaced by `text`."""
+    nb = copy.deepcopy(nb)
+    for c in nb.cells:
+        if _is_test(c):
+            c.source = text
+    return nb
 
 
 def rebound(release, source):

@@ -2,9 +2,11 @@
 
 Every page: loads with no console error and no failed request; every image has
 loaded (naturalWidth > 0); no internal link is broken (file and #anchor); all
-math is typeset by MathJax; no error output or traceback. Then the navigation
-(the "next" chain in course order), the search, and the widget cells' static
-figures. Screenshots go to build/browser/.
+math is typeset by MathJax; no error output or traceback; nothing of the
+solutions shows (the site is built from the release notebooks: each exercise is
+the student's stub, with no output). Then the navigation (the "next" chain in
+course order), the search, and the widget cells' static figures. Screenshots go
+to build/browser/.
 """
 from __future__ import annotations
 
@@ -16,13 +18,16 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests_browser.conftest import ROOT, SITE
+from freqlstm_helpers.website import build
+from tests.browser.conftest import ROOT, SITE
 
 VIEWPORT = {"width": 1280, "height": 900}
 
-# Course order, as the sidebar and the "next" buttons must give it: site/conf.py's.
-CONF = runpy.run_path(str(ROOT / "site" / "conf.py"))
-COURSE_ORDER = [f"{CONF['root_doc']}.html"] + [f"{d}.html" for d in CONF["COURSE"] + CONF["REFERENCE"]]
+# Course order, as the sidebar and the "next" buttons must give it: docs/site/conf.py's, less the
+# pages only the instructor build carries (INSTRUCTORS.md).
+CONF = runpy.run_path(str(ROOT / "docs" / "site" / "conf.py"))
+PUBLIC_REFERENCE = [d for d in CONF["REFERENCE"] if f"{d}.md" in build.PUBLIC_DOCS]
+COURSE_ORDER = [f"{CONF['root_doc']}.html"] + [f"{d}.html" for d in CONF["COURSE"] + PUBLIC_REFERENCE]
 NOTEBOOK_PAGES = [p for p in COURSE_ORDER if p.startswith("notebooks/")]
 PAGES_WITH_MATH = ["notebooks/01_signals_and_fft.html", "notebooks/02_l1_state_mechanics.html"]
 
@@ -83,6 +88,7 @@ def test_site_has_the_course_pages():
     pages = set(site_pages())
     missing = [p for p in COURSE_ORDER if p not in pages]
     assert not missing, f"pages missing from build/site: {missing} (run `make site`)"
+    assert "INSTRUCTORS.html" not in pages, "the instructor guide (with its answer key) is on the public site"
 
 
 def test_front_door_opens_the_landing_page(site_url, visit):
@@ -133,6 +139,20 @@ def test_page(page_path, site_url, visit, artifacts):
     if page_path in NOTEBOOK_PAGES:
         assert len(images) >= 2, f"a notebook page with {len(images)} figures: outputs missing?"
         assert page.locator(".cell_output").count() > 0, "no cell outputs on a notebook page"
+
+    # nothing of the solutions: no marker, no answer block; on a notebook page every exercise is
+    # the student's stub and shows no output
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END SOLUTION"):
+        assert marker not in page.inner_text("body"), f"the page shows {marker!r}"
+    assert page.locator("details.answer").count() == 0, "a Think! answer is on the page"
+    if page_path in NOTEBOOK_PAGES:
+        stubs = page.locator("div.cell", has=page.locator("div.cell_input", has_text="YOUR CODE HERE"))
+        assert stubs.count() >= 1, "no exercise stub on a notebook page: is this the release version?"
+        assert stubs.locator(".cell_output").count() == 0, "an exercise stub shows an output"
+        stubs.first.scroll_into_view_if_needed()
+        page.evaluate("() => window.scrollBy(0, -250)")
+        page.screenshot(path=artifacts / f"site-{slug(page_path)}-first-exercise.png")
+        page.evaluate("() => window.scrollTo(0, 0)")
 
     # no error output or traceback
     errors = page.locator(".output.traceback, .output.error, .output.stderr")

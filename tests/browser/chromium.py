@@ -2,7 +2,7 @@
 
 Order: $FREQLSTM_CHROMIUM, else a system `chromium` (or `chromium-browser`) on
 PATH, else the browser Playwright downloaded for itself (`playwright install
-chromium`), if any. `python -m tests_browser.chromium` prints the path, or one
+chromium`), if any. `python -m tests.browser.chromium` prints the path, or one
 line saying how to get a browser and exits 1 (.ci/run uses this).
 """
 from __future__ import annotations

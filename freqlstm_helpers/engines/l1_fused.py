@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from numba import njit
 
+from ._compile_lock import first_call
+
 ALLOWED_DTYPES = ("float32", "float64")
 
 # Torch's parameter order for FrequencyLSTM (model.parameters()), which is also
@@ -539,7 +541,8 @@ def one_step_gradients(params: FusedParams, x, y, state=None) -> dict:
     yv = _targets(np.reshape(_as_array(y, "y"), 1), 1, params.theta.dtype)[0]
     h, c = _state_arrays(state, params.hidden_size, params.theta.dtype)
     grads = np.empty_like(params.theta)
-    pred, loss, norm = _grads_kernel(params.theta, params.input_size, params.hidden_size, x, yv, h, c, grads)
+    with first_call(_grads_kernel, params.dtype):
+        pred, loss, norm = _grads_kernel(params.theta, params.input_size, params.hidden_size, x, yv, h, c, grads)
     return {
         "pred": float(pred), "loss": float(loss), "grad_norm": float(norm), "state": (h, c),
         "grads": dict(zip(PARAM_NAMES, _unpack(grads, params.input_size, params.hidden_size))),
@@ -551,7 +554,8 @@ def predict_params(params: FusedParams, X, state=None):
     X = _rows(X, params.input_size, params.theta.dtype)
     h, c = _state_arrays(state, params.hidden_size, params.theta.dtype)
     out = np.empty(X.shape[0], np.float64)
-    _predict_kernel(params.theta, params.input_size, params.hidden_size, X, h, c, out)
+    with first_call(_predict_kernel, params.dtype):
+        _predict_kernel(params.theta, params.input_size, params.hidden_size, X, h, c, out)
     return out, (h, c)
 
 
@@ -651,9 +655,10 @@ class FusedEngine:
         norms = np.empty(X.shape[0], np.float64)
         self.last_predictions = np.empty(X.shape[0], np.float64)
         hyper = np.array([self.lr, self.betas[0], self.betas[1], self.eps, self.weight_decay, self.clip])
-        p.step = int(_train_kernel(p.theta, p.exp_avg, p.exp_avg_sq, np.int64(p.step), p.input_size,
-                                   p.hidden_size, X, y, self._h, self._c, hyper, losses, norms,
-                                   self.last_predictions))
+        with first_call(_train_kernel, p.dtype):
+            p.step = int(_train_kernel(p.theta, p.exp_avg, p.exp_avg_sq, np.int64(p.step), p.input_size,
+                                       p.hidden_size, X, y, self._h, self._c, hyper, losses, norms,
+                                       self.last_predictions))
         return losses, norms
 
     def predict(self, X, state=None):

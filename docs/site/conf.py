@@ -1,9 +1,13 @@
-"""Sphinx configuration for the course website (`make site`).
+"""Sphinx configuration for the course website (`make site`, `make site-instructor`).
 
 Sphinx + MyST-NB + sphinx-book-theme (the Jupyter Book 1 stack), installed by
-pip from the pins like everything else. The source directory is the repository
-root (so README links such as notebooks/01_signals_and_fft.ipynb resolve as
-they do on GitHub); this folder only holds the configuration.
+pip from the pins like everything else. Sphinx never reads the repository
+itself: `python -m freqlstm_helpers.website` stages what a site may show into a
+temporary source folder laid out like the repository (README.md, docs/,
+notebooks/), so README links such as notebooks/01_signals_and_fft.ipynb resolve
+as they do on GitHub. The public site gets the release (student) notebooks with
+the executed outputs carried over, and no INSTRUCTORS.md; the instructor build
+gets the instructor notebooks and INSTRUCTORS.md with its answer key.
 
 The build never executes a notebook (`nb_execution_mode = "off"`): the site
 shows the outputs committed by `make course`. It needs no network: MathJax is
@@ -25,12 +29,12 @@ COURSE = [
     "notebooks/04_corrected_30_epoch_run",
     "notebooks/05_per_frequency_evaluation",
 ]
-REFERENCE = ["docs/glossary", "INSTRUCTORS"]
+REFERENCE = ["docs/glossary", "INSTRUCTORS"]   # INSTRUCTORS: in the instructor build only
 
 root_doc = "README"
 include_patterns = ["README.md", "INSTRUCTORS.md", "docs/the_case.md", "docs/glossary.md",
                     "notebooks/0*.ipynb"]
-exclude_patterns = [".venv", ".git", "build", "runs", "**/.ipynb_checkpoints", "site"]
+exclude_patterns = ["**/.ipynb_checkpoints"]
 
 extensions = ["myst_nb", "sphinx-mathjax-offline"]
 
@@ -92,12 +96,22 @@ def _write_index(app, exc):
         (Path(app.outdir) / "index.html").write_text(
             f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<title>{html_title}</title>'
+            f'<link rel="icon" href="data:,">'   # no icon request: the refresh would abort it (else /favicon.ico, 404)
             f'<meta http-equiv="refresh" content="0; url={target}">'
             f'<link rel="canonical" href="{target}"></head>'
             f'<body><p><a href="{target}">{html_title}</a></p></body></html>\n',
             encoding="utf-8")
 
 
+def _refuse_the_repository(app):
+    """Built straight from the repository, the site would publish the instructor notebooks."""
+    from sphinx.errors import ConfigError
+    if (Path(app.srcdir) / "freqlstm_helpers").is_dir():
+        raise ConfigError("the site is built from a staged copy: run `make site` "
+                          "(python -m freqlstm_helpers.website), not sphinx-build on the repository")
+
+
 def setup(app):
+    app.connect("builder-inited", _refuse_the_repository)
     app.connect("source-read", _add_course_toc)
     app.connect("build-finished", _write_index)

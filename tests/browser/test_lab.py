@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests_browser.conftest import ROOT
+from tests.browser.conftest import ROOT
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
 RUN_TIMEOUT_S = 900          # per notebook; with make course's cached runs each takes 10-60 s

@@ -1,8 +1,10 @@
 """Fixtures of the browser suite (`make test-browser`): Chromium through Playwright,
 the built site served on 127.0.0.1, and JupyterLab started from .venv.
 
-Not part of `make test` (that collects tests/ only). A missing browser fails the
-session with one line saying how to get one: this suite never passes by skipping.
+Not part of `make test` (tests/conftest.py leaves tests/browser out of `pytest tests`).
+A missing browser fails the session with one line saying how to get one: this
+suite never passes by skipping. The suite must leave the work tree as it found
+it (`git status --porcelain`); the last test checks that.
 """
 from __future__ import annotations
 
@@ -21,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests_browser.chromium import ARGS, HOW_TO_GET_ONE, find_chromium
+from tests.browser.chromium import ARGS, HOW_TO_GET_ONE, find_chromium
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "build" / "site"
 ARTIFACTS = ROOT / "build" / "browser"
 VENV_BIN = Path(sys.executable).parent
@@ -103,8 +105,9 @@ def lab(tmp_path_factory):
     """`jupyter lab` from .venv on 127.0.0.1 with a token, widgets live as in `make lab`.
 
     It serves a scratch copy of notebooks/ and configs/ (FREQLSTM_HOME points there),
-    so running the notebooks rewrites neither the committed .ipynb files nor figures/;
-    runs/ is the course's own (a link), so cached training runs are reused.
+    and the kernels draw their figures into a scratch FREQLSTM_FIGURES, so running the
+    notebooks rewrites neither the committed .ipynb files nor figures/; runs/ is the
+    course's own (a link, git-ignored), so cached training runs are reused.
     """
     home = tmp_path_factory.mktemp("lab-home")
     (home / "notebooks").mkdir()
@@ -127,6 +130,7 @@ def lab(tmp_path_factory):
     env.update({
         "FREQLSTM_HEADLESS": "0",            # live widgets, as `make lab`
         "FREQLSTM_HOME": str(home),
+        "FREQLSTM_FIGURES": str(home / "figures"),
         "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
         "JUPYTER_DATA_DIR": str(jupyter / "data"),
         "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
@@ -169,9 +173,26 @@ def lab(tmp_path_factory):
 
 
 
+def git_status() -> str | None:
+    """`git status --porcelain` of the course, or None outside a git checkout."""
+    try:
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def pytest_configure(config):
+    config._freqlstm_git_status = git_status()
+
+
 def pytest_collection_modifyitems(session, config, items):
-    # The static site first (seconds), then JupyterLab (minutes).
-    items.sort(key=lambda item: 0 if item.path.name == "test_site.py" else 1)
+    # The static site first (seconds), then JupyterLab (minutes), then the work-tree check.
+    def rank(item):
+        if item.path.name == "test_work_tree.py":
+            return 2
+        return 0 if item.path.name == "test_site.py" else 1
+    items.sort(key=rank)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,0 +1,5 @@
+import sys
+
+from .apps import main
+
+sys.exit(main())

@@ -299,7 +299,7 @@ def one_step_gradient(x, h, c, y, params):
         return {k: v.grad for k, v in P.items()}
 """
 FUSED = """
-from freqlstm_helpers import fused as _fz
+from freqlstm_helpers.engines import l1_fused as _fz
 def one_step_gradient(x, h, c, y, params):
     return _fz.one_step_gradients(params, x, y, (h, c))
 """

@@ -18,7 +18,7 @@ def test_twenty_exercises_one_registry():
     reg = specs.registry()
     assert set(reg) == {e.id for e in EXERCISES}
     for ex_id, entries in {"01.2": "spectrum.amplitude_spectrum", "02.1": "torch:lstm_cell",
-                           "02.2": "fused.one_step_gradients", "02.3": "state_checks.outputs_over_rows",
+                           "02.2": "l1_fused.one_step_gradients", "02.3": "state_checks.outputs_over_rows",
                            "03.1": "trainer.TorchEngine", "03.4": "trainer.frozen_predict",
                            "04.3": "stream_trainer.window_step", "05.3": "evaluate.shifted_metrics"}.items():
         assert entries in reg[ex_id], (ex_id, reg[ex_id])

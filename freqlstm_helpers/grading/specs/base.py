@@ -11,7 +11,7 @@ One `Exercise` entry is everything the grader knows about an exercise:
   exercise's answer. In the sandbox each one is replaced by a stub that raises (so no alias,
   wrapper or default argument can compute with it), and the static check refuses their names.
   Course entries are `module.attribute` with the module's last name (`spectrum.amplitude_spectrum`,
-  `trainer.TorchEngine`, `fused.one_step_gradients`), found wherever the module lives in the
+  `trainer.TorchEngine`, `l1_fused.one_step_gradients`), found wherever the module lives in the
   package; anything else is `importable.module:attribute.path` (`torch.nn:LSTMCell.forward`).
 - `static_names`: extra names the static check refuses without a runtime stub (spellings of
   the same answer that have no single object to replace, e.g. `jacrev`).
@@ -75,7 +75,7 @@ _MODULES: dict[str, str] | None = None
 
 
 def course_modules() -> dict[str, str]:
-    """{last name: dotted module} for every module of the release package (fused -> freqlstm_helpers.fused).
+    """{last name: dotted module} for every module of the release package (l1_fused -> freqlstm_helpers.engines.l1_fused).
 
     The instructor-only subpackages (grading/, website/) are not in the sandbox, so they are left out.
     """

@@ -14,7 +14,7 @@ _LSTM_BUILTINS = ("torch.nn:LSTMCell.forward", "torch.nn:LSTM.forward", "torch:l
                   "torch._C:_VariableFunctions.lstm", "torch.ops.aten:lstm_cell", "torch.ops.aten:lstm")
 # The compiled engine's public entry points (its private kernels can only be reached by a private name,
 # which the static check flags on its own).
-_FUSED_KERNELS = ("fused.FusedEngine", "fused.predict_params", "fused.predict_rows", "fused.one_step_gradients")
+_FUSED_KERNELS = ("l1_fused.FusedEngine", "l1_fused.predict_params", "l1_fused.predict_rows", "l1_fused.one_step_gradients")
 
 
 def _cell(rng, n_in, H):

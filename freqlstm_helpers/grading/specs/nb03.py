@@ -7,12 +7,12 @@ from ..verdicts import close, fields, flag
 from . import probes
 from .base import Exercise, Notebook
 
-_ENGINES = ("trainer.TorchEngine", "trainer.make_engine", "trainer.train", "fused.FusedEngine", "runs.cached_train",
+_ENGINES = ("trainer.TorchEngine", "trainer.make_engine", "trainer.train", "l1_fused.FusedEngine", "runs.cached_train",
             "runs.cached_train_many", "state_checks.run_state_checks", "bench.plain_loop", "bench.engine_loop",
             "stream_trainer.train", "stream_trainer.window_step")
 _FROZEN = ("trainer.frozen_predict", "trainer.frozen_mse", "trainer.frozen_metrics", "evaluate.predict",
            "evaluate.scores", "evaluate.frozen_metrics", "stream_trainer.predict_streams", "stream_trainer.stream_mse",
-           "stream_trainer.frozen_metrics", "fused.predict_rows", "fused.predict_params", "fused.FusedEngine",
+           "stream_trainer.frozen_metrics", "l1_fused.predict_rows", "l1_fused.predict_params", "l1_fused.FusedEngine",
            "state_checks.outputs_over_rows")
 
 

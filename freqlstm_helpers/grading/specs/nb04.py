@@ -106,7 +106,8 @@ NOTEBOOK = Notebook("04_corrected_30_epoch_run", (
              describe=lambda c: f"n={c['args'][0]}, k={c['args'][1]}",
              hint="Hint: windows start at 0, k, 2k, ... and stop at min(start + k, n)."),
     Exercise("04.3", "window_step", 3, _step_cases, probes.stream_windows, _step_reference, _windows_compare,
-             denied=("stream_trainer.window_step", "stream_trainer.train", "runs.cached_train", "runs.cached_train_many"),
+             denied=("stream_trainer.window_step", "stream_trainer.train", "stream_trainer.TorchStreamEngine",
+                     "streams_fused.StreamsFusedEngine", "runs.cached_train", "runs.cached_train_many"),
              cpu_seconds=40,
              describe=lambda c: f"window {c['overrides']['streams.window']}, stride {c['overrides']['streams.stride']}, "
                                 f"seed {c['overrides']['seed']}, {c['n_windows']} windows",

@@ -10,6 +10,10 @@ goes on past an exercise not done yet. The self-check is feedback only: points
 come from the sandboxed grader (freqlstm_helpers/grading), which tests the
 function on fresh inputs of its own.
 
+Hints are staged: a failure names what is wrong and gives the idea behind the
+exercise; the line-level hint, which is close to the solution, only comes on
+request, `check.hint("03.1", level=2)`.
+
 `check.<name>.result(fn)` returns the `CheckResult` without printing or
 raising (for tests and summaries). There is no hidden state: the verdict
 depends only on the function passed in. References come from a different
@@ -54,16 +58,107 @@ class CheckFailed(AssertionError):
     """A self-check whose verdict is FAILED; the printed line above it says why."""
 
 
+# Staged hints. A first failure says what went wrong and gives the idea (CONCEPTS); the
+# line-level hint, which comes close to the solution, is only shown on request:
+# `check.hint("03.1", level=2)`. Every check writes its line-level hint as a trailing
+# "Hint: ..." sentence; `_stage` moves it out of the failure message.
+CONCEPTS = {
+    "01.1": "Think of S as the average of K sine waves, each with its own amplitude and phase at every instant.",
+    "01.2": "An amplitude spectrum should read 1 for a unit sine: think about how the FFT scales with N, "
+            "and which bin has no mirror image.",
+    "01.3": "Write the MSE for a model whose prediction is always the same number.",
+    "01.4": "A peak is a bin that stands far above a typical bin. Which statistic of the bins is not moved "
+            "by a few tall ones?",
+    "02.1": "An LSTM step is four gates computed from the same input and state, then two updates: "
+            "first the cell, then the output.",
+    "02.2": "Go backwards from the loss one operation at a time, the chain rule at each; the incoming "
+            "state is a constant here.",
+    "02.3": "The control must differ from the carried-state run in one thing only: where each row's state comes from.",
+    "03.1": "One row is one step, one loss and one optimiser step; what you carry to the next row must "
+            "not drag the old graph with it.",
+    "03.2": "Rows are frequency-major: the losses come in equal consecutive blocks, one per frequency.",
+    "03.3": "The blind control removes the signal and nothing else, and must leave the caller's data untouched.",
+    "03.4": "Frozen means no learning at all while scoring, but the state still flows from row to row.",
+    "03.5": "The predictor may only use targets it has already seen.",
+    "04.1": "Early stopping counts epochs since the last real improvement; small gains below min_delta do not count.",
+    "04.2": "Cover every step exactly once, in order, with windows of k steps.",
+    "04.3": "A window runs from the carried state, scores only the steps it is asked to, "
+            "and hands a state on with no graph attached.",
+    "04.4": "A target must hold on every seed, so judge the seed that does worst.",
+    "05.1": "One number per frequency: each row of the arrays belongs to one frequency.",
+    "05.2": "A causal filter at sample n may only see S at n, n-1, n-2, ...; nothing before the start exists.",
+    "05.3": "Only the clock changes: same frequencies, noise and model, a test set that starts at t0.",
+    "05.4": "Two numbers answer two questions: does the model beat the baseline at all, and does that "
+            "survive when the clock moves?",
+}
+_LEVEL2 = "Hint:"
+_CHECKS: dict = {}  # "03.1" -> the pure check, so hint() can ask it for its line-level hint
+_BY_ID: dict = {}
+
+
+def _exercise_id(result_or_doc: str) -> str:
+    return str(result_or_doc).strip()[:4]
+
+
+def _stage(result: CheckResult) -> CheckResult:
+    """A FAILED message: the line-level "Hint: ..." tail is replaced by the conceptual hint and a pointer."""
+    if result.status != FAILED:
+        return result
+    ex = _exercise_id(result.exercise)
+    said, _, _ = result.message.partition(_LEVEL2)
+    said = said.rstrip()
+    concept = CONCEPTS.get(ex, "")
+    return CheckResult(result.exercise, FAILED,
+                       f"{said} {concept} (A closer hint: check.hint(\"{ex}\", level=2).)".replace("  ", " ").strip())
+
+
+class _HintRequest(Exception):
+    """Raised by the stand-in function hint() passes to a check, to make it state its line-level hint."""
+
+
+def _ask(*args, **kwargs):
+    raise _HintRequest("asked for the hint")
+
+
+def hint(exercise_id: str, level: int = 1) -> str:
+    """The hint for an exercise: level 1 is the idea, level 2 the line-level hint. Prints and returns it."""
+    ex = str(exercise_id)
+    if ex not in CONCEPTS:
+        raise ValueError(f"no exercise {ex!r}; known: {', '.join(sorted(CONCEPTS))}")
+    if level not in (1, 2):
+        raise ValueError(f"level must be 1 (the idea) or 2 (line-level), not {level!r}")
+    text = CONCEPTS[ex]
+    if level == 2:
+        raw = _CHECKS[ex](_ask).message if ex in _CHECKS else ""
+        _, found, tail = raw.partition(_LEVEL2)
+        parts = list(dict.fromkeys(p.strip() for p in tail.split(_LEVEL2) if p.strip()))  # some checks repeat it
+        text = f"{_LEVEL2} {' '.join(parts)}" if found else text
+    print(f"[hint {ex}, level {level}] {text}", flush=True)
+    return text
+
+
 def exercise(pure):
     """Turn `pure(fn) -> CheckResult` into the notebook-facing check: print the verdict, raise only on FAILED."""
+    _CHECKS[_exercise_id(pure.__doc__)] = pure
+
+    @functools.wraps(pure)
+    def staged(fn) -> CheckResult:
+        return _stage(pure(fn))
+
     @functools.wraps(pure)
     def run(fn) -> None:
-        result = pure(fn)
+        result = staged(fn)
         print(result, flush=True)
         if result.status == FAILED:
             raise CheckFailed(f"{result.exercise}: {result.status} (the line above says why)")
-    run.result = pure
+    run.result = staged
+    _BY_ID[_exercise_id(pure.__doc__)] = run
     return run
+
+
+def checks() -> dict:
+    """{"03.1": the notebook-facing check, ...}: every exercise's self-check, by id."""
+    return dict(_BY_ID)
 
 
 def cmp(name: str, mine, reference, atol: float = 1e-6, rtol: float = 1e-5) -> dict:

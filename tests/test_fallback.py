@@ -23,3 +23,13 @@ def test_a_wrong_solution_still_fails_loudly():
         raise ValueError("shape mismatch")
     with pytest.raises(ValueError, match="shape mismatch"):
         mine_or_course("03.1", wrong, lambda: 2, "the model")
+
+
+def test_predict_then_run_says_whether_the_prediction_held():
+    from freqlstm_helpers.teaching.predict import compare
+    assert compare("weights", "weights", ("weights", "optimizer")).right
+    o = compare("optimizer", "weights", ("weights", "optimizer"))
+    assert not o.right and "does not hold" in str(o)
+    assert "No prediction written" in str(compare(None, "weights", ("weights", "optimizer")))
+    with pytest.raises(ValueError, match="my_prediction = 'adam'"):
+        compare("adam", "weights", ("weights", "optimizer"))

@@ -263,3 +263,21 @@ def test_every_course_notebook_can_be_matched_and_scanned():
         nb = nbformat.read(path, as_version=4)
         assert all(c.get("id") for c in nb.cells), f"{path.name}: cells without ids cannot be matched by id"
         assert secrets(nb), f"{path.name}: no solution, hidden test or answer found to keep off the site"
+
+
+def test_two_builds_into_one_folder_take_turns(tmp_path, monkeypatch):
+    """The second build waits for the first (they share the folder's nbgrader cache), then runs."""
+    import threading
+
+    from freqlstm_helpers.storage import lock
+    from freqlstm_helpers.website import build as site_build
+    out = tmp_path / "site"
+    order, said = [], []
+    monkeypatch.setattr(site_build, "_build_site", lambda out, **kw: order.append("built") or {"out": out})
+    with lock.locked(out, wait=False):
+        t = threading.Thread(target=lambda: said.append(site_build.build_site(out)))
+        t.start()
+        t.join(1.0)
+        assert t.is_alive() and order == [], "the second build must wait while the first holds the folder"
+    t.join(30)
+    assert order == ["built"] and said and said[0]["out"] == out

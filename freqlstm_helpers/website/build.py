@@ -30,6 +30,7 @@ from pathlib import Path
 import nbformat
 
 from ..paths import repo_root
+from ..storage import lock
 from .checks import SiteError, executed_notebook, leaks, secrets
 from .release import release_versions, with_outputs
 
@@ -156,9 +157,17 @@ def build_site(out: Path | str = "build/site", *, instructor: bool = False, root
 
     On any failure the old `out` is removed as well: a failed build never leaves a stale site.
     An `out` that holds anything but an earlier site is refused before anything is written.
+    Two builds into one `out` (which share its nbgrader cache) take turns: the second waits.
     """
-    root = Path(root or repo_root())
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    waiting = lambda who: print(f"site: waiting for {who}, which is building {out}", file=sys.stderr, flush=True)  # noqa: E731
+    with lock.locked(out, wait=True, on_wait=waiting, what="--out"):
+        return _build_site(out, instructor=instructor, root=root)
+
+
+def _build_site(out: Path, *, instructor: bool, root: Path | None) -> dict:
+    root = Path(root or repo_root())
     if not _replaceable(out):
         raise SiteError(f"{out} exists and is not a site built here: give --out a new or empty folder")
     out.parent.mkdir(parents=True, exist_ok=True)

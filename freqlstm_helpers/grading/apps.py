@@ -45,6 +45,9 @@ def main(argv=None) -> int:
         if a.cmd == "student":
             for stem, kind in course_mod.write_student_versions(notebooks, Path(a.out), course).items():
                 print(f"wrote {Path(a.out) / stem}.ipynb and .py ({kind})")
+            from .student_docs import localise
+            for doc in localise(Path(a.out), notebooks.parent / "docs"):
+                print(f"wrote {doc} (linked from the notebooks)")
             from .release_package import build_wheel
             print(f"wrote {build_wheel(Path(a.out) / 'wheel')} (the course package without grading/ and website/)")
         elif a.cmd == "grade":

@@ -55,13 +55,14 @@ WORKTREE_STATE = { git status --porcelain --untracked-files=all; git diff --bina
 # and the homework's student notebooks all see it, so a run one of them trained is
 # loaded, not retrained, by the next (and every run comes from the code under test).
 TEST_RUNS := $(CURDIR)/build/test-runs
+# Two pytest processes side by side (tests/run.py): the notebooks, and the unit and homework
+# tests. TEST_JOBS=1 runs them one after the other.
+TEST_JOBS ?= 2
 test: $(STAMP)
 	@rm -rf $(TEST_RUNS) && mkdir -p $(TEST_RUNS); \
 	before=$$($(WORKTREE_STATE)); \
-	FREQLSTM_RUNS=$(TEST_RUNS) $(PY) -m pytest tests $(IPYNBS) \
-	  --nbval-lax --nbval-current-env \
-	  --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider --durations=15; \
-	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; \
+	FREQLSTM_RUNS=$(TEST_RUNS) $(PY) -m tests.run --jobs $(TEST_JOBS) --cell-timeout $(CELL_TIMEOUT) $(IPYNBS); \
+	rc=$$?; \
 	if [ "$$before" != "$$($(WORKTREE_STATE))" ]; then \
 	  echo "make test changed the work tree:"; git status --short; rc=1; fi; exit $$rc
 

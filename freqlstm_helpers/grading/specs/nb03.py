@@ -9,7 +9,7 @@ from .base import Exercise, Notebook
 
 _ENGINES = ("trainer.TorchEngine", "trainer.make_engine", "trainer.train", "l1_fused.FusedEngine", "runs.cached_train",
             "runs.cached_train_many", "state_checks.run_state_checks", "bench.plain_loop", "bench.engine_loop",
-            "stream_trainer.train", "stream_trainer.window_step")
+            "stream_trainer.train", "stream_trainer.window_step", "nb03.course_rows", "nb03.train_blocks", "nb03.chase")
 _FROZEN = ("trainer.frozen_predict", "trainer.frozen_mse", "trainer.frozen_metrics", "evaluate.predict",
            "evaluate.scores", "evaluate.frozen_metrics", "stream_trainer.predict_streams", "stream_trainer.stream_mse",
            "stream_trainer.frozen_metrics", "l1_fused.predict_rows", "l1_fused.predict_params", "l1_fused.FusedEngine",
@@ -125,7 +125,7 @@ NOTEBOOK = Notebook("03_divergence_at_lr_1e-3", (
              hint="Hint: per row: step from the carried state, squared error, zero_grad, backward, clip the global "
                   "norm, optimiser step, then detach the state you carry on."),
     Exercise("03.2", "block_means", 1, _block_cases, probes.call, _block_reference, close(atol=1e-12, rtol=1e-12),
-             denied=("trainer.TrainResult.block_means", "metrics.as_blocks"),
+             denied=("trainer.TrainResult.block_means", "metrics.as_blocks", "nb03.block_means_of", "nb03.second_means"),
              describe=lambda c: f"{c['args'][1]} blocks of {len(c['args'][0]) // c['args'][1]} rows",
              hint="Hint: block b holds rows b*n ... (b+1)*n - 1, n = len(losses) // n_blocks."),
     Exercise("03.3", "blind_rows", 1, _blind_cases, probes.call_copy_args, _blind_reference,
@@ -140,6 +140,7 @@ NOTEBOOK = Notebook("03_divergence_at_lr_1e-3", (
              describe=lambda c: f"seed {c['seed']}, hidden size {c['hidden']}, {len(c['y'])} rows",
              hint="Hint: under torch.no_grad(), every row in order from a zero state, state carried, no update."),
     Exercise("03.5", "last_target_mse", 1, _last_cases, probes.call, _last_reference, close(atol=1e-12, rtol=1e-9),
+             denied=("nb03.repeat_last_mse",),
              describe=lambda c: f"{len(c['args'][0])} rows",
              hint="Hint: the prediction for row r is y[r-1], and 0 for the first row."),
 ), preimport=("numpy", "torch", "matplotlib.pyplot", "torch._dynamo"))  # Adam imports _dynamo: once, before forking

@@ -651,7 +651,7 @@ def step_hash(step) -> str:
     import marshal
     import textwrap
     try:
-        blob = textwrap.dedent(inspect.getsource(step)).encode()
+        blob = textwrap.dedent(inspect.getsource(step)).strip().encode()  # a cell's trailing newline is no change
     except (OSError, TypeError):  # no source to read (built in a string, a C function): the code itself
         code = getattr(step, "__code__", None)
         if code is None:

@@ -321,7 +321,9 @@ check.tbptt_windows(tbptt_windows)
 #   carried `state` (a pair (h, c), each (4, 64));
 # - only the last `len(y_scored)` outputs are scored (shape (len(y_scored), 4));
 # - one optimiser step on their mean squared error, gradients clipped to `max_norm`;
-# - return `(loss, new_state)`, with the final state detached for the next window.
+# - return `(loss, new_state)`: the loss as a float, and the state the next
+#   window will start from. What must be true of that state, so that the next
+#   window's backward pass stops at its own start?
 #
 # The self-check drives your function through the trainer's own bookkeeping for
 # the first six windows of `corrected.yaml` and compares every loss and, at the
@@ -332,7 +334,7 @@ check.tbptt_windows(tbptt_windows)
 # %% nbgrader={"grade": false, "grade_id": "ex04_3_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 04.3
 def window_step(model, optimizer, x_win, y_scored, state, max_norm):
-    """One TBPTT window: run from the carried state, score the tail, one clipped step, detach."""
+    """One TBPTT window: run from the carried state, score the tail, one clipped step."""
     # Hint: help(model.sequence) shows how to run a whole window from a state in one call.
     ### BEGIN SOLUTION
     out, new_state = model.sequence(x_win, state)
@@ -689,7 +691,7 @@ for ax, k in zip(axes, ("1", "3", "5", "7")):
     ax.plot(ep[:n], np.median(curves, 0), color=plotting.freq_color(float(k)), label="validation, median")
     ax.plot(ep[:fix.epochs_run], [h["frozen_val_mse_per_frequency"][k] for h in fix.history], "k--", lw=1,
             label=f"validation, {YOURS}")
-    ax.plot([r.best_epoch for r in band.values()], [S[s]["per"][k] for s in band], "kx", ms=7, label="test, scored once")
+    ax.plot([r.best_epoch for r in band.values()], [S[s]["per"][k] for s in band], "kx", ms=7, label="test, the course's seeds")
     ax.plot([fix.best_epoch], [S_yours["per"][k]], "o", mfc="none", color="k", ms=8, label=f"test, {YOURS}")
     ax.axhline(0.01, color=plotting.GREY, lw=1.5, ls="--", label="target 0.01")
     ax.set(title=f"{k} Hz", xlabel="epoch", yscale="log")

@@ -353,15 +353,15 @@ def window_step(model, optimizer, x_win, y_scored, state, max_norm):
 check.window_step(window_step)
 
 # %% [markdown]
-# The stream trainer runs exactly this. Here is its window and the loop that
-# drives it over the first windows of an epoch, printed from the helpers. Note
-# the one reset (`initial_state`, at the epoch's start) and the `saved` states:
-# with window 400 and a step every 200, each window starts from the state saved
-# 200 samples before its scored part, so consecutive windows overlap.
+# The stream trainer calls a function like yours once per window. Here is the
+# loop that drives it over the first windows of an epoch (the self-check ran your
+# function through it), printed from the helpers. Note the one reset
+# (`initial_state`, at the epoch's start) and the `saved` states: with window 400
+# and a step every 200, each window starts from the state saved 200 samples
+# before its scored part, so consecutive windows overlap.
 
 # %%
 import inspect
-print(inspect.getsource(stream_trainer.window_step))
 print(inspect.getsource(stream_trainer.first_windows))
 
 # %% [markdown]

@@ -543,7 +543,7 @@ def _say(text: str) -> None:
 
 
 def cached_train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progress: bool = True,
-                 eval_every_epoch: bool = False, callbacks=None, yes: bool = False):
+                 eval_every_epoch: bool = False, callbacks=None, yes: bool = False, step=None):
     """The run for cfg: loaded from its folder if it is there, finished and intact; else trained and saved.
 
     A folder made with a different config raises RunConfigMismatch. A finished
@@ -553,8 +553,15 @@ def cached_train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progres
     cached run without per-epoch frozen MSE is retrained when eval_every_epoch
     asks for it. The folder's lock is held throughout: a second process asking
     for the same run waits for the first and then loads its result.
+
+    step: a window function for the stream trainer (a student's window_step);
+    its run lives in its own folder, named by a hash of the function's source
+    (step_run_dir), so it never shares one with the course's run.
     """
     preflight.check_budget(cfg, yes)
+    if step is not None:
+        _check_step_config(cfg)
+        run_dir = run_dir if run_dir is not None else step_run_dir(cfg, step)
     run_dir = preflight.run_path(run_dir if run_dir is not None else default_run_dir(cfg))
     waiting = lambda who: _say(f"{run_dir.name}: waiting for {who}, which is writing it")  # noqa: E731
     with lock.locked(run_dir, wait=True, on_wait=waiting, readonly_ok=True):
@@ -579,7 +586,7 @@ def cached_train(cfg: TrainConfig, *, run_dir: str | Path | None = None, progres
             _say(f"{run_dir.name} {why}; training it from the start")
         train_fn = get_trainer(cfg.trainer)
         return train_fn(cfg, run_dir=run_dir, progress=progress, eval_every_epoch=eval_every_epoch,
-                        callbacks=callbacks, resume="auto")
+                        callbacks=callbacks, resume="auto", **({"step": step} if step is not None else {}))
 
 
 def _needs_training(cfg: TrainConfig, run_dir: Path, eval_every_epoch: bool) -> bool:
@@ -631,3 +638,38 @@ def cached_train_many(cfgs, *, workers: int | None = None, progress: bool = True
                        for d, c in todo.items()], workers, on_done=done)
     return [cached_train(c, run_dir=d, progress=progress, eval_every_epoch=eval_every_epoch, yes=yes)
             for c, d in zip(cfgs, dirs)]
+
+
+# --- runs trained with someone else's window function (notebook 04) ---------------------
+def step_hash(step) -> str:
+    """12 hex digits of sha256 over the function's source (its bytecode when there is no source).
+
+    Why the source: a student who edits their window_step gets a new run, and
+    the course's own window_step never shares a folder with a student's.
+    """
+    import inspect
+    import marshal
+    import textwrap
+    try:
+        blob = textwrap.dedent(inspect.getsource(step)).strip().encode()  # a cell's trailing newline is no change
+    except (OSError, TypeError):  # no source to read (built in a string, a C function): the code itself
+        code = getattr(step, "__code__", None)
+        if code is None:
+            raise TypeError(f"step={step!r} is not a Python function: pass a function with window_step's "
+                            "signature") from None
+        blob = marshal.dumps(code)
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def step_run_dir(cfg: TrainConfig, step) -> Path:
+    """<name>-<config hash>-step-<source hash>: never the course's folder for the same config."""
+    return paths.runs_dir() / f"{cfg.name}-{config_hash(cfg)}-step-{step_hash(step)}"
+
+
+def _check_step_config(cfg: TrainConfig) -> None:
+    if cfg.trainer != "streams":
+        raise ConfigError(f"step= is for trainer 'streams', not {cfg.trainer!r}: only the stream trainer "
+                          "runs a window function")
+    if cfg.engine != "torch":
+        raise ConfigError(f"engine={cfg.engine!r} cannot run a Python window function: use "
+                          "cfg.replace(engine='torch') with step=")

@@ -98,7 +98,7 @@ def _verdict_dict(got, want):
 NOTEBOOK = Notebook("04_corrected_30_epoch_run", (
     Exercise("04.1", "early_stop_epoch", 1, _stop_cases, probes.call, _stop_reference, exact(),
              denied=("stopping.epochs_without_improvement", "stopping.early_stopping_fires", "stopping.stop_reason",
-                     "stopping.replay"),
+                     "stopping.replay", "nb04.course_early_stop_epoch"),
              describe=lambda c: f"history {c['args'][0]}, patience {c['args'][1]}, min_delta {c['args'][2]:g}",
              hint="Hint: an epoch improves only if it beats best - min_delta; stop when the count of epochs "
                   "since the last improvement reaches patience; None if it never does."),
@@ -114,7 +114,7 @@ NOTEBOOK = Notebook("04_corrected_30_epoch_run", (
              hint="Hint: model.sequence from the carried state, score the last len(y_scored) outputs, zero_grad, "
                   "backward, clip, step; return the loss and the final state detached."),
     Exercise("04.4", "targets_on_worst_seed", 1, _target_cases, probes.call, _target_reference, _verdict_dict,
-             denied=("robustness.meets_targets", "robustness.worst"),
+             denied=("robustness.meets_targets", "robustness.worst", "nb04.course_targets"),
              describe=lambda c: f"seeds {c['args'][0]}",
              hint="Hint: the largest worst-frequency error and the largest ratio over the seeds; <= is allowed."),
 ), preimport=("numpy", "torch", "matplotlib.pyplot", "torch._dynamo"))  # Adam imports _dynamo: once, before forking

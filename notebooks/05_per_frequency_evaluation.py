@@ -285,9 +285,8 @@ for name, h in hard.items():
 # rows hold zeros where S's past should be, and the LSTM's state is still filling.
 # The "hardest" column says which frequency suffers most there, model by model.
 #
-# **After the first second** both put the frequencies in the same order at the
-# ends: 7 Hz costs at least twice what 1 Hz costs, for the filter and for the LSTM
-# on every seed (checked). So the LSTM's hardest frequency is not one its memory
+# **After the first second** both agree on the extremes: 7 Hz costs at least
+# twice what 1 Hz costs, for the filter and for the LSTM on every seed (checked). So the LSTM's hardest frequency is not one its memory
 # fails to hold: a linear filter with a full second of S at every frequency finds
 # the same order, and 1 Hz, the longest period, the one a short memory would hurt
 # most, is the *easiest* once a second of history exists. The honest answer is a

@@ -107,3 +107,17 @@ def test_a_stub_falls_back_to_the_course_with_one_line(capsys):
     src(S, 2)
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "exercise 05.2 not done yet" in out and src.calls == 2
+
+
+def test_two_predict_then_run_cells_and_one_optional_experiment():
+    cells = jupytext.read(NB).cells
+    predictions = [i for i, c in enumerate(cells) if c.cell_type == "code" and c.source.startswith("my_prediction = None")]
+    assert len(predictions) >= 2
+    for i in predictions:  # a plain cell, then a run that sets the prediction against what it measured
+        assert not c_meta(cells[i]) and "predict.compare(my_prediction" in cells[i + 1].source
+    assert sum("### Optional experiment" in c.source for c in cells if c.cell_type == "markdown") == 1
+    assert (NB.parents[1] / "docs" / "rubrics" / "nb05.md").is_file()
+
+
+def c_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})

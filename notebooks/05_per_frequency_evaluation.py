@@ -410,8 +410,8 @@ assert a[:, 2].max() < b[:, 2].min(), "after it, less noise scores better"
 # output as dots and S behind them; then one panel per frequency. First the
 # corrected model (per stream), then the report's v1 model on the spec's data
 # (frequency-major, as it was trained). Each graph shows the first 2 s of the
-# 10 s stream, the start from a zero state included, and each title gives two
-# MSEs: over the 2 s shown and over all 10 s.
+# 10 s stream, the start-up included, and each title gives two MSEs: over the
+# 2 s shown and over all 10 s.
 
 # %%
 graph_rms = {}
@@ -420,8 +420,9 @@ for name, tag in ((CORRECTED, "corrected"), ("v1 (LR 1e-3, spec data)", "v1")):
     test = build_dataset(r.config.data, split="test")
     pred = evaluate.predict(r.checkpoint_model, r.config, test)   # (4, 10000), the run's own protocol
     graph_rms[tag] = float(np.sqrt(np.mean(pred ** 2)))
-    plotting.save(nb05_figures.f2_graph(test, pred, name), f"05_f2_{tag}")
-    plotting.save(nb05_figures.four_panels(test, pred, name), f"05_four_panels_{tag}")
+    protocol = evaluate.native_protocol(r.config)
+    plotting.save(nb05_figures.f2_graph(test, pred, name, protocol=protocol), f"05_f2_{tag}")
+    plotting.save(nb05_figures.four_panels(test, pred, name, protocol=protocol), f"05_four_panels_{tag}")
     plt.show()
 print(f"rms of the output: corrected {graph_rms['corrected']:.3f} (the targets: {np.sqrt(0.5):.3f}), v1 {graph_rms['v1']:.3f}")
 assert graph_rms["v1"] < 0.2 < 0.6 < graph_rms["corrected"]

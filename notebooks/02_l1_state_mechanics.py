@@ -611,17 +611,17 @@ for name, m in (("untrained", model), ("trained (section 6)", short_model)):
 # ## Summary
 
 # %%
-print(f"- One LSTM step by hand matches nn.LSTMCell: {check.lstm_step.result(lstm_step).passed}")
+print(f"- Your LSTM step against nn.LSTMCell: {check.lstm_step.result(lstm_step).status}")
 print(f"- Reset every row makes the output a function of the row (residual {res_reset:.1e}); "
       f"the carried state adds history (residual {res_carry:.1e}).")
 print(f"- Without detach the graph grows from {nodes_keep[0]} to {nodes_keep[-1]} nodes in {n_rows} rows, "
       f"and backward slows x{growth_ratio:.0f}; with detach it stays at {nodes_det[-1]}.")
-print(f"- The hand-derived one-step gradient matches autograd: {check.one_step_gradient.result(one_step_gradient).passed}")
+print(f"- Your hand-derived one-step gradient against autograd: {check.one_step_gradient.result(one_step_gradient).status}")
 print(f"- Executable state checks passed: {sum(c.passed for c in results)}/{len(results)}")
 print(f"- After 4,000 rows: online loss {online[-1]:.5f} vs frozen MSE {frozen[-1]:.4f}; on the next 500 rows "
       f"{err_with:.5f} with a step after each row, {err_without:.4f} without")
 print(f"- The L=1 trainer's gradient at row 300 is the one-step gradient (relative gap {gap_a:.0e}); "
-      f"without detach it is not ({gap_b:.0e})")
+      f"without detach it is not ({gap_b:.0e}); the one-step gradient: {yours.source}")
 print(f"- The trained model's output {'depends on the history' if trained_uses_history else 'is a function of the row'}"
       f" (residual after S: carried {res_t_carry:.1e}, reset {res_t_reset:.1e}), but barely moves (sd {sd_out:.4f}).")
 

@@ -475,7 +475,7 @@ judged = mine_or_course("01.4", lambda: {n: [peak_present(S_of[n], d.config.fs, 
                                  for n, d in data.items()}, "the peak verdicts")
 rule_fn = peak_present if judged.mine else course_rule  # section 5's scans use it
 for name, found in judged.value.items():
-    print(f"{name:<28} {'your rule' if judged.mine else 'the course'}: {[bool(v) for v in found]}")
+    print(f"{name:<28} peaks at 1, 3, 5, 7 Hz ({judged.source}): {[bool(v) for v in found]}")
     assert [bool(v) for v in found] == [p.present for p in verdicts[name]["peaks"]], \
         f"{name}: your rule and the course's disagree"
 
@@ -490,7 +490,7 @@ def rule_on(ds):
 # which your rule still finds all four peaks?
 
 # %%
-my_prediction = None  # one of 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95
+my_prediction = None  # one of 0.0, 0.05, 0.1, ..., 0.95, 1.0 (the explorer's grid)
 
 # %%
 GRID = np.round(np.arange(0.0, 1.0001, 0.05), 2)  # the explorer's slider positions
@@ -498,7 +498,7 @@ grid_data = {s: build_dataset(SignalConfig(phase_scale=float(s)), split="train")
 all_four = {s: all(rule_on(ds)) for s, ds in grid_data.items()}
 edge = float(max(s for s, ok in all_four.items() if ok))
 print("all four peaks found at phase_scale:", ", ".join(f"{s:g}" for s, ok in all_four.items() if ok))
-print(predict.compare(my_prediction, edge, (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)))
+print(predict.compare(my_prediction, edge, tuple(float(s) for s in GRID)))
 assert all(all_four[s] for s in GRID if s <= edge), "below the edge every grid point shows all four peaks"
 assert 0.7 <= edge <= 0.8, "theory: 0.25|sinc(s)| meets 10x the floor (about 0.06) near s = 0.8"
 at_08 = spectrum.detect_peaks(grid_data[0.8].S, spec_cfg.fs, spec_cfg.frequencies)

@@ -107,8 +107,9 @@ site-instructor: $(STAMP)
 	@$(PY) -m freqlstm_helpers.website --instructor --out build/site-instructor
 
 # Headless Chromium (FREQLSTM_CHROMIUM, else a system chromium, else Playwright's own) drives
-# the built site and a live JupyterLab. Not part of `make test` (tests/conftest.py ignores tests/browser).
-test-browser: site
+# the built site and a live JupyterLab: the instructor notebooks, and Run All on the release
+# notebooks of build/student/. Not part of `make test` (tests/conftest.py ignores tests/browser).
+test-browser: site student
 	@$(PY) -m tests.browser.chromium >/dev/null
 	$(PY) -m pytest tests/browser -p no:cacheprovider --durations=10; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc

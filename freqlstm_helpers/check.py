@@ -468,8 +468,8 @@ def reset_outputs(fn) -> CheckResult:
             out.append(_case("weights unchanged", all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()),
                              "your function changed the model's weights: the control only runs the model"))
         return out
-    hint = ("Hint: under torch.no_grad(), give every row a fresh zero state (model.reset), step the model "
-            "on that one row, and collect the predictions as floats.")
+    hint = ("Hint: under torch.no_grad(), give every row a fresh zero state (model.initial_state(), which "
+            "model.reset() also returns), step the model on that one row, and collect the predictions as floats.")
     return _with_detail(run_check("02.3 reset_outputs", fn, comparisons, ""), fn, comparisons, hint)
 
 

@@ -41,6 +41,12 @@
 #    training loss and the frozen error.
 # 6. To run the carried-versus-reset control yourself, and read a verdict from it.
 #
+# Your functions carry the story: your `lstm_step` runs the model in section 2,
+# your gradient is the yardstick of section 4, and your reset control gives the
+# verdict of section 7. Until an exercise is done, the cells after it say so in
+# one line and use the course's code, so Run All still shows the whole notebook.
+# Two cells ask you to **predict** an outcome before the run that decides it.
+#
 # **Estimated time:** 45–60 minutes. The cells run in under a minute in all.
 
 # %% [markdown]
@@ -51,6 +57,7 @@
 # 3 and 6) also depend on the CPU's instruction set, so the setup prints the machine.
 
 # %%
+import copy
 import inspect
 import time
 
@@ -61,6 +68,8 @@ import torch
 from freqlstm_helpers import SignalConfig, build_dataset
 from freqlstm_helpers import check, plotting, robustness, state_checks
 from freqlstm_helpers.model import FrequencyLSTM, count_parameters
+from freqlstm_helpers.teaching import predict
+from freqlstm_helpers.teaching.fallback import mine_or_course
 
 plotting.use_course_style()
 torch.set_num_threads(1)           # these ops are tiny: one thread is fastest and reproducible
@@ -95,7 +104,7 @@ assert count_parameters(model) == 18_241, "the report's model has 18,241 paramet
 # Exercise 02.1
 def lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh):
     """Return (h_new, c_new) for one LSTM step."""
-    # Hint: split the 256 pre-activations into 4 chunks of 64 in the order i, f, g, o.
+    # Stuck? check.hint("02.1") gives the idea, check.hint("02.1", level=2) a closer hint.
     ### BEGIN SOLUTION
     z = W_ih @ x + b_ih + W_hh @ h + b_hh
     zi, zf, zg, zo = z.chunk(4)
@@ -120,14 +129,30 @@ check.lstm_step(lstm_step)
 # the output depends on the whole history.
 #
 #
-# The course's helper `state_checks.outputs_over_rows` runs the rows in order
-# without training, either way. (You will write the reset run yourself in
-# Exercise 2.3, and see the helper's code after it.)
+# The carried run goes through **your** `lstm_step`: the loop below hands it the
+# model's weights row after row and reads the output through the model's head.
+# The reset run uses the course's helper `state_checks.outputs_over_rows` (you
+# will write that one yourself in Exercise 2.3, and see the helper's code after it).
 
 # %%
+def carried_with(step, model, X):
+    """Outputs and ‖h‖ over the rows in order, state carried, every step taken by `step`."""
+    cell, head = model.cell, model.head
+    h = c = torch.zeros(model.hidden_size)
+    outs, norms = [], []
+    with torch.no_grad():
+        for x in torch.as_tensor(X, dtype=torch.float32):
+            h, c = step(x, h, c, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+            outs.append(float(head.weight[0] @ h + head.bias[0]))
+            norms.append(float(h.norm()))
+    return np.array(outs), np.array(norms)
+
 rows = train.X[:1000]  # the first second of the f1 block
-out_c, h_c = state_checks.outputs_over_rows(model, rows, carry=True)
-out_r, h_r = state_checks.outputs_over_rows(model, rows, carry=False)
+course_c = state_checks.outputs_over_rows(model, rows, carry=True)
+carried = mine_or_course("02.1", lambda: carried_with(lstm_step, model, rows), lambda: course_c, "the carried run")
+(out_c, h_c), (out_r, h_r) = carried.value, state_checks.outputs_over_rows(model, rows, carry=False)
+print(check.cmp_line(check.cmp("carried", out_c, course_c[0], atol=1e-5)), f"({carried.source} vs the course's helper)")
+assert np.allclose(out_c, course_c[0], atol=1e-5), "your step, carried over 1,000 rows, should match the model's"
 print(f"{len(out_c)} rows run twice: output sd carried {out_c.std():.2e}, reset {out_r.std():.2e}")
 
 # %%
@@ -292,7 +317,7 @@ assert growth_ratio > 3, "without detach each backward costs more and more"
 # Exercise 02.2
 def one_step_gradient(x, h, c, y, params):
     """Gradients of (pred - y)^2 for one row, with h and c treated as constants."""
-    # Hint: redo the forward pass keeping i, f, g, o and c_new, then walk back up as in the formulas above.
+    # Stuck? check.hint("02.2") gives the idea, check.hint("02.2", level=2) a closer hint.
     ### BEGIN SOLUTION
     P = params
     z = P["W_ih"] @ x + P["b_ih"] + P["W_hh"] @ h + P["b_hh"]
@@ -320,8 +345,55 @@ check.one_step_gradient(one_step_gradient)
 
 # %% [markdown]
 # The self-check compared your gradients with autograd on a cell whose state
-# carries no graph. That is exactly the computation the L=1 trainer repeats 40,000
-# times per epoch. Notebook 03 uses a compiled engine built on these formulas.
+# carries no graph. Does the L=1 trainer compute exactly that? Your gradient is
+# now the yardstick. Take row 300 of the f1 block and let autograd compute that
+# row's gradient in two runs of the untrained model from row 1: **(a)** the state
+# detached after every row, as the L=1 trainer does, and **(b)** never detached,
+# so the graph reaches back to row 1 (no optimiser steps, so autograd can go back).
+# **Predict:** which of the two equals your one-step gradient, fed the state that
+# row 300 starts from?
+
+# %%
+my_prediction = None  # one of "(a) only", "(b) only", "both", "neither"
+
+# %%
+NAMES = ("W_ih", "W_hh", "b_ih", "b_hh", "w_out", "b_out")
+
+def row_gradient(row, detach):
+    """Autograd's gradient of row `row`'s loss after rows 0..row-1, and the state that row starts from."""
+    m = FrequencyLSTM.seeded(0)
+    state = m.initial_state()
+    for r in range(row):
+        _, state = m.step(X[r:r + 1], state)
+        state = m.detach(state) if detach else state
+    pred, _ = m.step(X[row:row + 1], state)
+    params = (m.cell.weight_ih, m.cell.weight_hh, m.cell.bias_ih, m.cell.bias_hh, m.head.weight, m.head.bias)
+    grads = torch.autograd.grad((pred - y[row:row + 1]).pow(2).sum(), params)
+    values = {k: p.detach().reshape(-1) if k == "w_out" else p.detach() for k, p in zip(NAMES, params)}
+    values["b_out"] = values["b_out"][0]
+    return {k: g.reshape(values[k].shape) for k, g in zip(NAMES, grads)}, [s.detach()[0] for s in state], values
+
+# %%
+grad_a, (h300, c300), params300 = row_gradient(300, detach=True)
+grad_b, _, _ = row_gradient(300, detach=False)
+yours = mine_or_course("02.2", lambda: one_step_gradient(X[300], h300, c300, y[300], params300),
+                       lambda: grad_a, "the one-step gradient")  # the fallback: (a) itself
+def rel_gap(g):
+    return max(float((g[k] - torch.as_tensor(yours.value[k])).norm() / g[k].norm()) for k in NAMES)
+gap_a, gap_b = rel_gap(grad_a), rel_gap(grad_b)
+print(f"largest relative difference from the one-step gradient ({yours.source}): (a) {gap_a:.1e}, (b) {gap_b:.1e}")
+same_a, same_b = gap_a < 1e-4, gap_b < 1e-4
+print(predict.compare(my_prediction, {(True, False): "(a) only", (False, True): "(b) only", (True, True): "both"}
+                      .get((same_a, same_b), "neither"), ("(a) only", "(b) only", "both", "neither")))
+assert same_a and gap_b > 0.1, "detached: one cell's gradient; not detached: the history adds to it"
+
+# %% [markdown]
+# With the state detached, the trainer's gradient at row 300 is your one-step
+# gradient to float precision: one cell, nothing more. Without detach, the
+# history adds a part that your formula leaves out, and not a small one: the
+# cell above measures a relative difference of more than a tenth. The detached
+# computation is what the L=1 trainer repeats 40,000 times per epoch. Notebook 03
+# uses a compiled engine built on these formulas.
 #
 # **Think!** ∂L/∂W_hh = δz hᵀ uses the carried h, but no gradient flows *into* h.
 # What can the recurrent weights learn from one-step gradients, and what can't
@@ -401,22 +473,35 @@ assert frozen[-1] > 10 * online[-1], "the frozen error should be far above the o
 
 # %% [markdown]
 # The online loss is tiny, while the same weights, frozen, are far off on the very
-# rows they were trained on. Notebook 03 explains the gap: the optimiser chases
-# the slowly moving target row by row, and that is not learning.
-#
-# **Think!** The online loss of a row is measured *before* the update on that row.
-# Why is it still not an honest estimate of what the model has learned?
-#
-# <details class="answer"><summary>Click for an answer</summary>
-#
-# Because the update on the row before it has just happened. The targets are
-# slow sines, so row r's target is almost row r−1's, and the model has just been
-# nudged towards it. Each row is graded on a question whose answer the model was
-# shown a moment ago. The online loss measures how well the optimiser keeps up
-# with the target, not what the weights hold; the frozen MSE, with the weights
-# fixed over all rows, measures the latter.
-#
-# </details>
+# rows they were trained on. Where does the low online loss come from? One
+# controlled measurement: from the state the run has reached at row 4,000, score
+# the next 500 rows twice, once as the engine does (an Adam step after each row,
+# on a copy of the engine) and once with the weights held fixed (no step at all).
+# Same weights, same rows, same starting state; only the steps differ.
+# **Predict:** which mean error is lower?
+
+# %%
+my_prediction = None  # one of "with steps", "without steps", "about the same"
+
+# %%
+nxt = slice(4000, 4500)
+stepping = copy.deepcopy(engine)  # the same weights, state and Adam moments; the original stays as it is
+with_steps, _ = stepping.train_rows(train.X[nxt], train.y[nxt])
+held, _ = trainer.frozen_predict(short_model, train.X[nxt], state=engine.state)
+err_with, err_without = float(with_steps.mean()), float(np.mean((held - train.y[nxt]) ** 2))
+print(f"rows 4,001-4,500: mean online error with an Adam step after each row {err_with:.5f}, "
+      f"without steps {err_without:.4f}")
+lower = "with steps" if err_with < err_without / 2 else "without steps" if err_without < err_with / 2 else "about the same"
+print(predict.compare(my_prediction, lower, ("with steps", "without steps", "about the same")))
+assert err_with < 0.01 * err_without and 0.4 < err_without < 0.6, "the low online loss comes from the steps"
+
+# %% [markdown]
+# The weights at row 4,000 know almost nothing: held fixed, they score about the
+# predict-zero 0.5 on the next rows. Give them one optimiser step per row and
+# the same rows score more than a hundred times better. The low online loss is
+# made by the steps taken *while* scoring, not by anything the weights hold. How
+# a step on row r can make row r+1 look right is the question notebook 03
+# answers; keep this measurement for then.
 
 # %% [markdown]
 # ## 7 · Your own control: carried vs reset
@@ -429,14 +514,15 @@ assert frozen[-1] > 10 * online[-1], "the frozen error should be far above the o
 # Write `reset_outputs(model, X)`: the model's output for each row of `X` (a NumPy
 # array of rows `[S, C1..C4]`) when the state is reset to zeros before every row.
 # Nothing is trained, so the weights must not change. Return one float per row.
-# The self-check compares your outputs with all rows run side by side in one
-# batch, each from a zero state, and tells you if you carried the state by mistake.
+# The model calls you need all appear in section 3's code. The self-check compares
+# your outputs with all rows run side by side in one batch, each from a zero
+# state, and tells you if you carried the state by mistake.
 
 # %% nbgrader={"grade": false, "grade_id": "ex02_3_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 02.3
 def reset_outputs(model, X):
     """The model's output for every row when the state is reset to zeros before each row; no training."""
-    # Hint: which state does every row start from here? Section 3's code shows the model's step and state calls.
+    # Stuck? check.hint("02.3") gives the idea, check.hint("02.3", level=2) a closer hint.
     ### BEGIN SOLUTION
     X = torch.as_tensor(X, dtype=torch.float32)
     out = np.empty(len(X))
@@ -454,13 +540,27 @@ def reset_outputs(model, X):
 check.reset_outputs(reset_outputs)
 
 # %% [markdown]
-# The course's own verdict on the trained model of section 6: its outputs over
-# the first second, state carried (frozen, as in section 6) and state reset, each
-# explained as well as a polynomial of the row's S(t) can.
+# Your control now gives the verdict on the trained model of section 6: its
+# outputs over the first second, state carried (frozen, as in section 6) and state
+# reset (your `reset_outputs`), each explained as well as a polynomial of the
+# row's S(t) can. The course's helper runs the same control alongside, as a check
+# on yours.
 
 # %%
-trained_carried, _ = trainer.frozen_predict(short_model, train.X[:1000])
-trained_reset, _ = state_checks.outputs_over_rows(short_model, train.X[:1000], carry=False)
+first = train.X[:1000]
+resets = mine_or_course("02.3", lambda: {n: np.asarray(reset_outputs(m, first), dtype=np.float64).reshape(-1)
+                                         for n, m in (("untrained", model), ("trained", short_model))},
+                        lambda: {"untrained": out_r,
+                                 "trained": state_checks.outputs_over_rows(short_model, first, carry=False)[0]},
+                        "the reset runs")
+for name, m in (("untrained", model), ("trained", short_model)):
+    course = state_checks.outputs_over_rows(m, first, carry=False)[0]
+    print(check.cmp_line(check.cmp(name, resets.value[name], course, atol=1e-6)), f"({resets.source} vs the course's)")
+    assert np.allclose(resets.value[name], course, atol=1e-6), "your control should reproduce the course's"
+trained_reset = resets.value["trained"]
+trained_carried, _ = trainer.frozen_predict(short_model, first)
+
+# %%
 res_t_reset, res_t_carry = residual_after_S(trained_reset), residual_after_S(trained_carried)
 print(f"trained model, residual std after S(t) alone: reset {res_t_reset:.2e}, carried {res_t_carry:.2e}")
 trained_uses_history = res_t_carry > 100 * res_t_reset
@@ -474,16 +574,7 @@ assert trained_uses_history and sd_out < 0.1 * sd_target
 # Trained or not, the output depends on the history: the state is in use. But
 # after 4,000 rows the frozen output hardly moves, its spread a few thousandths
 # against the target's 0.7. What training left in the weights is no sine; the
-# frozen MSE of section 6 said the same. Now your control, next to the course's:
-
-# %%
-try:
-    for name, m, course in (("untrained", model, out_r), ("trained", short_model, trained_reset)):
-        mine = reset_outputs(m, train.X[:1000])
-        print(check.cmp_line(check.cmp(name, mine, course, atol=1e-6)), "(your reset run vs the course's)")
-        assert np.allclose(mine, course, atol=1e-6), "your control should reproduce the course's"
-except NotImplementedError:
-    print("Exercise 2.3 is not done yet, so this cell skips. Solve it above, then run this cell again.")
+# frozen MSE of section 6 said the same.
 
 # %% [markdown]
 # Here is the helper that ran section 2, printed from the course's own code. The
@@ -493,17 +584,44 @@ except NotImplementedError:
 print(inspect.getsource(state_checks.outputs_over_rows))
 
 # %% [markdown]
+# ## Optional · How long does the state remember?
+# *Optional, not graded; your instructor may discuss it (rubric in `docs/rubrics/nb02.md`).*
+#
+# The carried state is the model's only memory. How long does it hold something?
+# Bump S at one row, run the same rows again, and count the rows after the bump
+# during which the output still differs by more than `tol`. The defaults run in a
+# second or two. Try the untrained and the trained model, other bump sizes and
+# tolerances, a bump in the middle of the rows. What sets the length you find, and
+# how does it compare with the 1,000 rows of one period at 1 Hz?
+
+# %%
+def memory_rows(m, X, at=100, bump=1.0, tol=1e-6):
+    """Rows after a bump of S at row `at` until the carried run's output stops differing by more than tol."""
+    bumped = X.copy()
+    bumped[at, 0] += bump
+    a, _ = state_checks.outputs_over_rows(m, X, carry=True)
+    b, _ = state_checks.outputs_over_rows(m, bumped, carry=True)
+    still = np.nonzero(np.abs(a - b)[at:] > tol)[0]
+    return int(still.max()) + 1 if still.size else 0
+
+for name, m in (("untrained", model), ("trained (section 6)", short_model)):
+    print(f"{name:<20} remembers a bump of 1.0 for {memory_rows(m, train.X[:600])} rows (tol 1e-6)")
+
+# %% [markdown]
 # ## Summary
 
 # %%
-print(f"- One LSTM step by hand matches nn.LSTMCell: {check.lstm_step.result(lstm_step).passed}")
+print(f"- Your LSTM step against nn.LSTMCell: {check.lstm_step.result(lstm_step).status}")
 print(f"- Reset every row makes the output a function of the row (residual {res_reset:.1e}); "
       f"the carried state adds history (residual {res_carry:.1e}).")
 print(f"- Without detach the graph grows from {nodes_keep[0]} to {nodes_keep[-1]} nodes in {n_rows} rows, "
       f"and backward slows x{growth_ratio:.0f}; with detach it stays at {nodes_det[-1]}.")
-print(f"- The hand-derived one-step gradient matches autograd: {check.one_step_gradient.result(one_step_gradient).passed}")
+print(f"- Your hand-derived one-step gradient against autograd: {check.one_step_gradient.result(one_step_gradient).status}")
 print(f"- Executable state checks passed: {sum(c.passed for c in results)}/{len(results)}")
-print(f"- After 4,000 rows: online loss {online[-1]:.5f} vs frozen MSE {frozen[-1]:.4f}")
+print(f"- After 4,000 rows: online loss {online[-1]:.5f} vs frozen MSE {frozen[-1]:.4f}; on the next 500 rows "
+      f"{err_with:.5f} with a step after each row, {err_without:.4f} without")
+print(f"- The L=1 trainer's gradient at row 300 is the one-step gradient (relative gap {gap_a:.0e}); "
+      f"without detach it is not ({gap_b:.0e}); the one-step gradient: {yours.source}")
 print(f"- The trained model's output {'depends on the history' if trained_uses_history else 'is a function of the row'}"
       f" (residual after S: carried {res_t_carry:.1e}, reset {res_t_reset:.1e}), but barely moves (sd {sd_out:.4f}).")
 

@@ -113,7 +113,8 @@ NOTEBOOK = Notebook("01_signals_and_fft", (
              describe=lambda c: f"{len(c['args'][0])} targets",
              hint="Hint: the mean over rows of (0 - target)^2; return one number."),
     Exercise("01.4", "peak_present", 2, _peak_cases, probes.call, _peak_reference, _bool_answer,
-             denied=("spectrum.detect_peaks", "spectrum.fft_verdict", "spectrum.describe_peaks"),
+             denied=("spectrum.detect_peaks", "spectrum.fft_verdict", "spectrum.describe_peaks",
+                     "spectrum.peaks_in_spectrum"),
              describe=lambda c: f"{len(c['args'][0])} samples at {c['args'][1]:g} Hz, f = {c['args'][2]:.3f} Hz, "
                                 f"factor {c['kwargs']['factor']:g}",
              hint="Hint: the bin nearest f against factor x the median of all bins but 0 Hz."),

@@ -66,7 +66,8 @@ import matplotlib.pyplot as plt
 import ipywidgets as W
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse, LEARNABLE_PHASE_SCALE
-from freqlstm_helpers import spectrum, check, plotting, widgets
+from freqlstm_helpers import spectrum, plotting, widgets
+from freqlstm_helpers.teaching.checks import check01 as check
 from freqlstm_helpers.teaching import predict
 from freqlstm_helpers.teaching.fallback import mine_or_course
 

@@ -60,15 +60,15 @@
 import copy
 import inspect
 import time
-
 import numpy as np
 import matplotlib.pyplot as plt
 import torch
 
 from freqlstm_helpers import SignalConfig, build_dataset
-from freqlstm_helpers import check, plotting, robustness, state_checks
+from freqlstm_helpers import plotting, robustness, state_checks
 from freqlstm_helpers.model import FrequencyLSTM, count_parameters
 from freqlstm_helpers.teaching import predict
+from freqlstm_helpers.teaching.checks import check02 as check
 from freqlstm_helpers.teaching.fallback import mine_or_course
 
 plotting.use_course_style()

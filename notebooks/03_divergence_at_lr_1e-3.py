@@ -63,7 +63,8 @@ import torch
 from IPython.display import Markdown, display
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse
-from freqlstm_helpers import check, metrics, paths, plotting, robustness, runs, spectrum, state_checks, tables, trainer
+from freqlstm_helpers import metrics, paths, plotting, robustness, runs, spectrum, state_checks, tables, trainer
+from freqlstm_helpers.teaching.checks import check03 as check
 from freqlstm_helpers.config import load_config
 from freqlstm_helpers.model import FrequencyLSTM
 from freqlstm_helpers.teaching import fallback, nb03, predict

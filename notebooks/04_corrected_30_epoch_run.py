@@ -63,7 +63,8 @@ import torch
 from IPython.display import Markdown, display
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse, LEARNABLE_PHASE_SCALE
-from freqlstm_helpers import check, evaluate, ladder, paths, plotting, robustness, runs, spectrum, stream_trainer, tables, trainer
+from freqlstm_helpers import evaluate, ladder, paths, plotting, robustness, runs, spectrum, stream_trainer, tables, trainer
+from freqlstm_helpers.teaching.checks import check04 as check
 from freqlstm_helpers.config import load_config
 from freqlstm_helpers.teaching import fallback, nb04, predict
 

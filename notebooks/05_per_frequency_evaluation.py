@@ -54,7 +54,8 @@ import ipywidgets as W
 from IPython.display import Markdown, display
 
 from freqlstm_helpers import SignalConfig, build_dataset, predict_zero_mse, LEARNABLE_PHASE_SCALE
-from freqlstm_helpers import baselines, check, evaluate, metrics, paths, plotting, robustness, runs, tables, trainer, widgets
+from freqlstm_helpers import baselines, evaluate, metrics, paths, plotting, robustness, runs, tables, trainer, widgets
+from freqlstm_helpers.teaching.checks import check05 as check
 from freqlstm_helpers.config import load_config
 from freqlstm_helpers.teaching import nb05, nb05_figures, predict
 

@@ -169,11 +169,14 @@ def bwrap_command(img: Path, limits: Limits) -> list[str]:
     cmd = [require_bwrap(), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
            "--new-session", "--cap-drop", "ALL", "--uid", "1000", "--gid", "1000"]
     cmd += _ro_system()
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--size", size, "--tmpfs", "/scratch", "--size", size, "--tmpfs", "/tmp",
+            "--size", size, "--tmpfs", "/dev/shm"]
+    # After the tmpfs mounts, so an environment that lives under /tmp (a CI clone's .venv) is
+    # bound on top of the private /tmp instead of being hidden by it.
     for d in _python_dirs():
         cmd += ["--ro-bind", d, d]
-    cmd += ["--ro-bind", str(img), "/grader", "--proc", "/proc", "--dev", "/dev",
-            "--size", size, "--tmpfs", "/scratch", "--size", size, "--tmpfs", "/tmp",
-            "--size", size, "--tmpfs", "/dev/shm", "--chdir", "/scratch", "--clearenv"]
+    cmd += ["--ro-bind", str(img), "/grader", "--chdir", "/scratch", "--clearenv"]
     env = {"HOME": "/scratch", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
            "NUMBA_CACHE_DIR": "/scratch/.numba", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/scratch/.mpl",

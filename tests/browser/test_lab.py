@@ -46,14 +46,19 @@ def shut_down_kernels(lab):
         api(lab, f"/api/kernels/{k['id']}", method="DELETE")
 
 
-@pytest.fixture
-def lab_page(browser, lab):
+def page_in(browser, lab):
+    """A fresh browser page for `lab` (a generator for fixtures): closed, and the lab's kernels shut down, after."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(120_000)
     yield page
     context.close()
     shut_down_kernels(lab)
+
+
+@pytest.fixture
+def lab_page(browser, lab):
+    yield from page_in(browser, lab)
 
 
 def open_notebook(page, lab, name):

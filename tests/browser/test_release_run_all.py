@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from tests.browser.conftest import STUDENT
-from tests.browser.test_lab import (NOTEBOOKS, PROMPTS_JS, STDERR_JS, VIEWPORT, clear_then_run_all, open_notebook,
-                                    shut_down_kernels, wait_until_all_ran)
+from tests.browser.test_lab import (NOTEBOOKS, PROMPTS_JS, STDERR_JS, clear_then_run_all, open_notebook, page_in,
+                                    wait_until_all_ran)
 
 CHECK_CALL = re.compile(r"^check\.\w+\(\w+\)", re.M)
 VERDICT = re.compile(r"\[check (\d\d\.\d+) \w+\] (PASSED|FAILED|NOT DONE)")
@@ -28,12 +28,7 @@ RELEASES = NOTEBOOKS  # every course notebook has a release version (`-k 01_` pi
 
 @pytest.fixture
 def release_page(browser, release_lab):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    yield page
-    context.close()
-    shut_down_kernels(release_lab)
+    yield from page_in(browser, release_lab)
 
 
 def exercises_in(name: str) -> set[str]:

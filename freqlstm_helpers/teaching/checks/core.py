@@ -273,3 +273,11 @@ def _run_student_loop(exercise: str, run, hint: str, graph_sentence: str):
         return CheckResult(exercise, FAILED, f"your function raised {type(e).__name__}: {e}. {hint}"), None
 
 
+
+
+# What `from .core import *` gives each notebook's module: the verdicts, comparisons and hints,
+# and the private helpers the checks share (the underscore keeps them out of a student's way).
+__all__ = ["FAILED", "NOT_DONE", "PASSED", "CONCEPTS", "CheckFailed", "CheckResult", "CourseHelperUsed",
+           "checks", "cmp", "cmp_line", "exercise", "forbid_helper", "hint", "is_course_helper",
+           "register_concepts", "run_check", "run_verdict",
+           "_case", "_explain", "_run_student_loop", "_to_numpy", "_with_detail"]

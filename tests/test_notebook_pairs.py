@@ -59,3 +59,11 @@ def test_jupytext_config_keeps_nbgrader_cell_metadata():
     text = jupytext.writes(nb, fmt="py:percent", config=config)
     assert '"grade_id": "ex09_1"' in text and "other" not in text
     assert jupytext.reads(text, fmt="py:percent").cells[0].metadata == {"nbgrader": meta}
+
+
+@pytest.mark.parametrize("name", [p.stem for p in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))])
+def test_committed_notebooks_were_executed_headless(name):
+    """`make course` sets FREQLSTM_HEADLESS=1: explorers leave a static figure, not a widget the site cannot show."""
+    text = (Path(__file__).resolve().parents[1] / "notebooks" / f"{name}.ipynb").read_text()
+    assert "application/vnd.jupyter.widget-view+json" not in text, (
+        f"{name}.ipynb holds a live widget: re-execute it with FREQLSTM_HEADLESS=1 (make course does)")

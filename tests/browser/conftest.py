@@ -142,8 +142,9 @@ def serve_lab(tmp_path_factory, source: Path, name: str):
     for nb in sorted(source.glob("0*.ipynb")):
         shutil.copy2(nb, home / "notebooks" / nb.name)
     shutil.copytree(ROOT / "configs", home / "configs")
-    (ROOT / "runs").mkdir(exist_ok=True)
-    (home / "runs").symlink_to(ROOT / "runs", target_is_directory=True)
+    runs = Path(os.environ.get("FREQLSTM_RUNS") or ROOT / "runs")  # make test-browser: the runs make test just made
+    runs.mkdir(parents=True, exist_ok=True)
+    (home / "runs").symlink_to(runs, target_is_directory=True)
 
     jupyter = home.parent / f"{home.name}-jupyter"
     settings = jupyter / "settings"

@@ -113,7 +113,7 @@ test-browser: site student
 	@$(PY) -m tests.browser.chromium >/dev/null
 	@# After `make test` (as in .ci/run) the notebooks in JupyterLab load the runs it made
 	@# from the code under test instead of training them all again.
-	if [ -d $(TEST_RUNS) ]; then export FREQLSTM_RUNS=$(TEST_RUNS); fi; \
+	if [ -d $(TEST_RUNS) ]; then export FREQLSTM_BROWSER_RUNS=$(TEST_RUNS); fi; \
 	$(PY) -m pytest tests/browser -p no:cacheprovider --durations=10; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; fi; exit $$rc
 

@@ -142,7 +142,9 @@ def serve_lab(tmp_path_factory, source: Path, name: str):
     for nb in sorted(source.glob("0*.ipynb")):
         shutil.copy2(nb, home / "notebooks" / nb.name)
     shutil.copytree(ROOT / "configs", home / "configs")
-    runs = Path(os.environ.get("FREQLSTM_RUNS") or ROOT / "runs")  # make test-browser: the runs make test just made
+    # make test-browser after make test: the runs it just made (FREQLSTM_BROWSER_RUNS), reached through
+    # home/runs so the kernels see them where a student's server has them (paths stay inside the home).
+    runs = Path(os.environ.get("FREQLSTM_BROWSER_RUNS") or ROOT / "runs")
     runs.mkdir(parents=True, exist_ok=True)
     (home / "runs").symlink_to(runs, target_is_directory=True)
 
@@ -156,6 +158,7 @@ def serve_lab(tmp_path_factory, source: Path, name: str):
     token = secrets.token_hex(16)
     port = free_port()
     env = dict(os.environ)
+    env.pop("FREQLSTM_RUNS", None)           # the kernels use home/runs, as on a student's server
     env.update({
         "FREQLSTM_HEADLESS": "0",            # live widgets, as `make lab`
         "FREQLSTM_HOME": str(home),

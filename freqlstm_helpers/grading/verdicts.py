@@ -68,6 +68,16 @@ def _numeric(x):
     return a
 
 
+def floats_of(got):
+    """A list or tuple of per-row outputs (floats, 1-element arrays or tensors) as a float array; else unchanged."""
+    if isinstance(got, (list, tuple)):
+        try:
+            return np.array([float(np.asarray(v).reshape(-1)[0]) for v in got])
+        except (TypeError, ValueError, IndexError):
+            pass
+    return got
+
+
 def close(atol: float = 1e-9, rtol: float = 0.0):
     """Numbers and arrays within atol + rtol*|want| (shape must match); dicts key by key; bools and strings exactly."""
     def compare(got, want, path: str = "the result"):

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..verdicts import close, fields, flag
+from ..verdicts import close, fields, flag, floats_of
 from . import probes
 from .base import Exercise, Notebook
 
@@ -99,12 +99,8 @@ def _reset_reference(case):
 def _flat_floats(cmp):
     """The student's outputs as a flat float array first (a list of floats or tensors, an array, a tensor)."""
     def compare(got, want):
-        if isinstance(got, (list, tuple)):
-            try:
-                got = np.array([float(np.asarray(v).reshape(-1)[0]) for v in got])
-            except (TypeError, ValueError, IndexError):
-                pass
-        elif isinstance(got, np.ndarray):
+        got = floats_of(got)
+        if isinstance(got, np.ndarray):
             got = got.reshape(-1)
         return cmp(got, want)
     return compare

@@ -20,15 +20,21 @@ COUNTS = re.compile(r"\d+ exercises, \d+ points")
 
 
 def rows() -> list[dict]:
-    out = []
+    """One row per exercise (test cell); an exercise's parts are listed together and their points summed."""
+    out: dict = {}
     for stem, nb in specs.NOTEBOOKS.items():
         for ex in nb.exercises:
-            if ex.id not in EFFORT:
-                raise KeyError(f"exercise {ex.id} has no (difficulty, minutes) in grading/specs/effort.py")
-            difficulty, minutes = EFFORT[ex.id]
-            out.append({"id": ex.id, "function": ex.function, "grade_id": ex.grade_id, "points": ex.points,
-                        "difficulty": difficulty, "minutes": minutes, "notebook": stem})
-    return out
+            if ex.number not in EFFORT:
+                raise KeyError(f"exercise {ex.number} has no (difficulty, minutes) in grading/specs/effort.py")
+            difficulty, minutes = EFFORT[ex.number]
+            row = out.setdefault(ex.number, {"id": ex.number, "functions": [], "grade_id": ex.grade_id, "points": 0.0,
+                                             "difficulty": difficulty, "minutes": minutes, "notebook": stem})
+            row["functions"].append(ex.function)
+            row["points"] += float(ex.points)
+    unused = set(EFFORT) - set(out)
+    if unused:
+        raise KeyError(f"grading/specs/effort.py lists {sorted(unused)}, which no graded spec has")
+    return list(out.values())
 
 
 def counts() -> str:
@@ -40,7 +46,8 @@ def table() -> str:
     lines = ["| exercise | solution cell (`grade_id`) | test cell (`grade_id`, locked) | points | difficulty (1-4) | minutes |",
              "|---|---|---|---|---|---|"]
     for r in rows():
-        lines.append(f"| {r['id']} `{r['function']}` | `{r['grade_id']}_solution` | `{r['grade_id']}` | {r['points']:g} "
+        functions = " + ".join(f"`{f}`" for f in r["functions"])
+        lines.append(f"| {r['id']} {functions} | `{r['grade_id']}_solution` | `{r['grade_id']}` | {r['points']:g} "
                      f"| {r['difficulty']} | {r['minutes']} |")
     total = rows()
     lines.append(f"| **total** | | | **{sum(x['points'] for x in total):g}** | | **{sum(x['minutes'] for x in total)}** |")

@@ -178,7 +178,7 @@ def judge(ex, frame: dict | None, references: list, cases: list, max_points: flo
         v = verdict(FAILED, f"your solution cell does not parse: {static['syntax']}")
     elif static.get("denied"):
         v = verdict(FAILED, f"it uses {', '.join(static['denied'])}, which computes this exercise's answer; "
-                            f"write your own. {ex.hint}".rstrip())
+                            f"write your own. {_idea(ex)}")
     else:
         v = _from_frame(ex, frame, references, cases, verdict)
     if static.get("dynamic"):  # a stub with an attempt around it is flagged too: the instructor should see it
@@ -218,7 +218,7 @@ def _from_frame(ex, frame, references, cases, verdict) -> Verdict:
             return verdict(FAILED, f"{where}: {r['denied']}.")
         if "error" in r:
             hint = _name_error_hint(r["error"])
-            return verdict(FAILED, f"{where}: your function raised {r['error']}.{hint} {ex.hint}".rstrip())
+            return verdict(FAILED, f"{where}: your function raised {r['error']}.{hint} {_idea(ex)}")
         try:
             got = decode(r["value"])
         except (ValueError, KeyError, TypeError) as e:
@@ -228,10 +228,40 @@ def _from_frame(ex, frame, references, cases, verdict) -> Verdict:
         except Exception as e:  # noqa: BLE001 - an odd result the comparison cannot take
             ok, msg = False, f"the result could not be compared ({type(e).__name__}: {str(e)[:120]})"
         if not ok:
-            return verdict(FAILED, f"{where}: {msg}. {ex.hint}".rstrip())
+            return verdict(FAILED, f"{where}: {msg}. {_idea(ex)}")
     if len(results) != len(cases):
         return verdict(FAILED, "not every case returned a result.")
     return verdict(PASSED, f"right on all {len(cases)} fresh case(s) the grader drew for this run.")
+
+
+def _idea(ex) -> str:
+    """Feedback is staged as in the self-checks: the idea behind the exercise, and where the closer hint is.
+
+    The line-level hint (close to the solution) stays in the notebook, on request:
+    `check.hint("01.2", level=2)`; a grading report never spells it out.
+    """
+    from ..teaching.checks import core
+    core._load(ex.number)
+    concept = core.CONCEPTS.get(ex.number, "")
+    return f"{concept} (A closer hint: check.hint(\"{ex.number}\", level=2) in your notebook.)".strip()
+
+
+_SEVERITY = [PASSED, NOT_DONE, FAILED, MANUAL]
+
+
+def merge_parts(parts: list, functions: list) -> Verdict:
+    """One verdict per test cell: an exercise with several functions scores the sum of its parts.
+
+    The status is the worst part's (MANUAL > FAILED > NOT DONE > PASSED), the message names every part.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    worst = max(parts, key=lambda v: _SEVERITY.index(v.status)).status
+    points, most = sum(v.points for v in parts), sum(v.max_points for v in parts)
+    message = " | ".join(f"part {v.exercise[-1]} `{fn}` ({v.points:g}/{v.max_points:g}): {v.status}: {v.message}"
+                         for v, fn in zip(parts, functions))
+    notes = list(dict.fromkeys(n for v in parts for n in v.notes))
+    return Verdict(parts[0].exercise.rstrip("abcdefgh"), parts[0].grade_id, worst, message, points, most, notes)
 
 
 def _name_error_hint(error: str) -> str:

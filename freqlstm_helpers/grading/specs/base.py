@@ -1,12 +1,17 @@
 """What an exercise spec holds, and the registry built from all of them.
 
-One `Exercise` entry is everything the grader knows about an exercise:
+One `Exercise` entry is everything the grader knows about one function a student writes.
+An exercise with two functions (one solution cell, one test cell) is two entries, its
+parts, with ids "01.1a" and "01.1b"; the grader scores each part and the test cell gets
+their sum, with one verdict that names every part.
+
 
 - `cases(rng)`: fresh probe inputs, drawn from the run's secret seed (trusted side);
 - `probe`: a function of `probes.py`, run in the sandbox: `probe(fn, case) -> data`;
 - `reference(case)`: the expected data, computed by the trusted grader, by another route;
 - `compare(got, want)`: `(ok, sentence)`; see `verdicts.py` for the stock comparisons;
-- `points`: must equal the points on the notebook's locked test cell (checked at grading time);
+- `points`: this function's share; the points of the notebook's locked test cell are the sum
+  over the exercise's parts (checked at grading time);
 - `denied`: the registry entry: the course functions and torch built-ins that compute this
   exercise's answer. In the sandbox each one is replaced by a stub that raises (so no alias,
   wrapper or default argument can compute with it), and the static check refuses their names.
@@ -30,7 +35,7 @@ PACKAGE_NAME = "freqlstm_helpers"
 
 @dataclass(frozen=True)
 class Exercise:
-    id: str                                   # "01.2"
+    id: str                                   # "01.2", or "01.2a", "01.2b": the parts of one exercise
     function: str                             # the name the solution cell defines
     points: float
     cases: Callable[[Any], list]              # rng -> [case dict, ...]
@@ -40,13 +45,18 @@ class Exercise:
     denied: tuple = ()
     static_names: tuple = ()
     describe: Callable[[dict], str] = lambda case: ""
-    hint: str = ""
     cpu_seconds: float = 20.0                 # per case set, in the sandbox
     wall_seconds: float | None = None         # default: 3 x cpu + 10 s
 
     @property
+    def number(self) -> str:
+        """The exercise this function belongs to: "01.2" for "01.2" and for its parts "01.2a", "01.2b"."""
+        return self.id.rstrip("abcdefgh")
+
+    @property
     def grade_id(self) -> str:
-        return "ex" + self.id.replace(".", "_")
+        """The parts of one exercise share its solution cell and its test cell (whose points are their sum)."""
+        return "ex" + self.number.replace(".", "_")
 
     @property
     def solution_id(self) -> str:

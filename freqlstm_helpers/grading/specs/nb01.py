@@ -101,21 +101,17 @@ def _bool_answer(got, want):
 
 
 NOTEBOOK = Notebook("01_signals_and_fft", (
-    Exercise("01.1", "noisy_mixture", 1, _mixture_cases, probes.call, _mixture_reference, close(atol=1e-9),
-             describe=lambda c: f"{c['args'][1].shape[0]} frequencies x {c['args'][1].shape[1]} samples",
-             hint="Hint: average (not sum) A*sin(2*pi*f*t + phi) over the frequency axis."),
-    Exercise("01.2", "amplitude_spectrum", 2, _spectrum_cases, probes.call, _spectrum_reference,
-             close(atol=1e-9, rtol=1e-9), denied=("spectrum.amplitude_spectrum", "spectrum.largest_bins"),
-             describe=lambda c: f"{len(c['args'][0])} samples at {c['args'][1]:g} Hz",
-             hint="Hint: np.fft.rfft and np.fft.rfftfreq; scale |X| by 2/N, the 0 Hz bin by 1/N."),
-    Exercise("01.3", "predict_zero", 1, _zero_cases, probes.call, _zero_reference, close(atol=1e-12, rtol=1e-12),
+    Exercise("01.1a", "noisy_mixture", 1, _mixture_cases, probes.call, _mixture_reference, close(atol=1e-9),
+             describe=lambda c: f"{c['args'][1].shape[0]} frequencies x {c['args'][1].shape[1]} samples"),
+    Exercise("01.1b", "predict_zero", 1, _zero_cases, probes.call, _zero_reference, close(atol=1e-12, rtol=1e-12),
              denied=("data.predict_zero_mse", "baselines.zero_predictions"),
-             describe=lambda c: f"{len(c['args'][0])} targets",
-             hint="Hint: the mean over rows of (0 - target)^2; return one number."),
-    Exercise("01.4", "peak_present", 2, _peak_cases, probes.call, _peak_reference, _bool_answer,
+             describe=lambda c: f"{len(c['args'][0])} targets"),
+    Exercise("01.2a", "amplitude_spectrum", 2, _spectrum_cases, probes.call, _spectrum_reference,
+             close(atol=1e-9, rtol=1e-9), denied=("spectrum.amplitude_spectrum", "spectrum.largest_bins"),
+             describe=lambda c: f"{len(c['args'][0])} samples at {c['args'][1]:g} Hz"),
+    Exercise("01.2b", "peak_present", 2, _peak_cases, probes.call, _peak_reference, _bool_answer,
              denied=("spectrum.detect_peaks", "spectrum.fft_verdict", "spectrum.describe_peaks",
                      "spectrum.peaks_in_spectrum"),
              describe=lambda c: f"{len(c['args'][0])} samples at {c['args'][1]:g} Hz, f = {c['args'][2]:.3f} Hz, "
-                                f"factor {c['kwargs']['factor']:g}",
-             hint="Hint: the bin nearest f against factor x the median of all bins but 0 Hz."),
+                                f"factor {c['kwargs']['factor']:g}"),
 ), preimport=("numpy", "matplotlib.pyplot"))

@@ -110,9 +110,7 @@ NOTEBOOK = Notebook("02_l1_state_mechanics", (
     Exercise("02.1", "lstm_step", 2, _step_cases, probes.call_torch, _step_reference, close(atol=1e-5, rtol=1e-5),
              denied=_LSTM_BUILTINS + _FUSED_KERNELS + ("state_checks.outputs_over_rows",),
              static_names=("LSTMCell", "LSTM", "lstm", "lstm_cell", "_VF", "rnn"),
-             describe=lambda c: f"{len(c['args'][0])} inputs, {len(c['args'][1])} hidden units",
-             hint="Hint: gates = W_ih@x + b_ih + W_hh@h + b_hh, split i, f, g, o; c_new = f*c + i*g; "
-                  "h_new = o*tanh(c_new)."),
+             describe=lambda c: f"{len(c['args'][0])} inputs, {len(c['args'][1])} hidden units"),
     Exercise("02.2", "one_step_gradient", 3, _grad_cases, probes.call_torch, _grad_reference,
              close(atol=1e-5, rtol=1e-4),
              denied=("torch.autograd:grad", "torch.autograd:backward", "torch:Tensor.backward",
@@ -125,13 +123,10 @@ NOTEBOOK = Notebook("02_l1_state_mechanics", (
              static_names=("backward", "grad", "autograd", "requires_grad", "requires_grad_", "enable_grad",
                            "set_grad_enabled", "functorch", "forward_ad", "dual_level", "make_dual", "vjp", "jvp",
                            "jacrev", "jacfwd", "jacobian", "hessian", "grad_and_value"),
-             describe=lambda c: f"{len(c['args'][0])} inputs, {len(c['args'][1])} hidden units",
-             hint="Hint: dL/dpred = 2*(pred - y); dh = dL/dpred * w_out; dc = dh*o*(1 - tanh(c_new)^2); "
-                  "b_ih and b_hh get the same gradient."),
+             describe=lambda c: f"{len(c['args'][0])} inputs, {len(c['args'][1])} hidden units"),
     Exercise("02.3", "reset_outputs", 2, _reset_cases, probes.model_rows, _reset_reference,
              fields(out=_flat_floats(close(atol=1e-5)),
                     weights_unchanged=flag("your function changed the model's weights: the control only runs it")),
              denied=("state_checks.outputs_over_rows", "state_checks.run_state_checks"),
-             describe=lambda c: f"hidden size {c['hidden']}, {len(c['X'])} rows",
-             hint="Hint: under torch.no_grad(), a fresh zero state (model.reset) for every row, one step each."),
+             describe=lambda c: f"hidden size {c['hidden']}, {len(c['X'])} rows"),
 ), preimport=("numpy", "torch", "matplotlib.pyplot"))

@@ -76,24 +76,18 @@ def _classify_reference(case):
 
 
 NOTEBOOK = Notebook("05_per_frequency_evaluation", (
-    Exercise("05.1", "per_frequency_mse", 1, _mse_cases, probes.call, _mse_reference, close(atol=1e-9, rtol=1e-9),
+    Exercise("05.1a", "per_frequency_mse", 1, _mse_cases, probes.call, _mse_reference, close(atol=1e-9, rtol=1e-9),
              denied=_SCORES + ("nb05.course_per_frequency_mse",),
-             describe=lambda c: f"{len(c['args'][2])} frequencies {list(c['args'][2])}, {c['args'][0].shape[1]} samples",
-             hint="Hint: row k belongs to freqs[k]; keys as the course prints Hz: f'{f:g}'."),
-    Exercise("05.2", "lagged_matrix", 1, _lag_cases, probes.call, _lag_reference, close(atol=0),
+             describe=lambda c: f"{len(c['args'][2])} frequencies {list(c['args'][2])}, {c['args'][0].shape[1]} samples"),
+    Exercise("05.1b", "lagged_matrix", 1, _lag_cases, probes.call, _lag_reference, close(atol=0),
              denied=("baselines.causal_design", "baselines.lagged_gram", "baselines.design_stats", "baselines.fit_fir",
                      "baselines.fit_fir_validated", "baselines.FIRFilter", "nb05.course_lagged_matrix",
                      "nb05.design_stats", "nb05.fit_fir"),
-             describe=lambda c: f"{len(c['args'][0])} samples, {c['args'][1]} taps",
-             hint="Hint: column j holds S shifted down by j samples, zeros where n - j < 0."),
-    Exercise("05.3", "shifted_test", 3, _shift_cases, probes.shifted, _shift_reference, close(atol=1e-9, rtol=1e-7),
+             describe=lambda c: f"{len(c['args'][0])} samples, {c['args'][1]} taps"),
+    Exercise("05.2", "shifted_test", 3, _shift_cases, probes.shifted, _shift_reference, close(atol=1e-9, rtol=1e-7),
              denied=("evaluate.shifted_metrics", "nb05.course_shifted_test") + _SCORES, cpu_seconds=40,
-             describe=lambda c: f"t0 {c['t0']:g} s, warm-up {c['warmup']:g} s, seed {c['overrides']['seed']}",
-             hint="Hint: the test split with its clock starting at t0, every stream from a zero state, the "
-                  "samples less than `warmup` s after t0 left out."),
-    Exercise("05.4", "classify_model", 1, _classify_cases, probes.call, _classify_reference, exact(),
+             describe=lambda c: f"t0 {c['t0']:g} s, warm-up {c['warmup']:g} s, seed {c['overrides']['seed']}"),
+    Exercise("05.3", "classify_model", 1, _classify_cases, probes.call, _classify_reference, exact(),
              describe=lambda c: f"usual {c['args'][0]:g}, shifted {c['args'][1]:g}",
-             denied=("nb05.course_verdict",),
-             hint="Hint: first ask whether the usual test beats the baseline at all; then whether the shifted test "
-                  "stays as good; take your thresholds from the notebook's tables."),
+             denied=("nb05.course_verdict",)),
 ), preimport=("numpy", "torch", "matplotlib.pyplot"))

@@ -1,4 +1,4 @@
-"""Notebook 01 (signals and FFT): the self-checks of exercises 01.1-01.4.
+"""Notebook 01 (signals and FFT): the self-checks of exercises 01.1-01.2 (two functions each).
 
 A notebook imports it as `check`: `from freqlstm_helpers.teaching.checks import check01 as check`.
 """
@@ -11,19 +11,17 @@ from .core import *  # noqa: F401,F403  (verdicts, cmp, staged hints: the shared
 
 CONCEPTS = {  # the idea behind each exercise: what a first failure says
     "01.1": ('Think of S as the average of K sine waves, each with its own amplitude and phase at every '
-             'instant.'),
+             'instant; and score the do-nothing model like any other: the mean of its squared errors.'),
     "01.2": ('An amplitude spectrum should read 1 for a unit sine: think about how the FFT scales with N, and '
-             'which bin has no mirror image.'),
-    "01.3": 'Write the MSE for a model whose prediction is always the same number.',
-    "01.4": ('A peak is a bin that stands far above a typical bin. Which statistic of the bins is not moved by '
-             'a few tall ones?'),
+             'which bin has no mirror image. A peak is a bin far above a typical bin: which statistic of the '
+             'bins is not moved by a few tall ones?'),
 }
 register_concepts(CONCEPTS)
 
 
 @exercise
 def noisy_mixture(fn) -> CheckResult:
-    """01.1: S(t) = (1/K) sum_i A_i(t) sin(2 pi f_i t + phi_i(t)), vectorised over t."""
+    """01.1a: S(t) = (1/K) sum_i A_i(t) sin(2 pi f_i t + phi_i(t)), vectorised over t."""
     def comparisons(fn):
         rng = np.random.default_rng(123)
         freqs = np.array([1.0, 3.0, 5.0, 7.0])
@@ -35,13 +33,13 @@ def noisy_mixture(fn) -> CheckResult:
             for n in range(50):
                 ref[n] += A[i, n] * np.sin(2 * np.pi * freqs[i] * t[n] + phi[i, n]) / 4
         return [cmp("S", fn(t, A, phi, freqs), ref)]
-    return run_check("01.1 noisy_mixture", fn, comparisons,
+    return run_check("01.1a noisy_mixture", fn, comparisons,
                      "Hint: average (not sum) A*sin(2*pi*f*t + phi) over the frequency axis (axis 0).")
 
 
 @exercise
 def amplitude_spectrum(fn) -> CheckResult:
-    """01.2: a unit sine at f must show height 1 at f; a constant c shows c at 0 Hz."""
+    """01.2a: a unit sine at f must show height 1 at f; a constant c shows c at 0 Hz."""
     def comparisons(fn):
         fs, n = 1000.0, 2000
         t = np.arange(n) / fs
@@ -53,13 +51,13 @@ def amplitude_spectrum(fn) -> CheckResult:
         ref_amp = np.zeros(n // 2 + 1)
         ref_amp[0], ref_amp[10], ref_amp[80] = 0.5, 1.0, 0.25
         return [cmp("freqs", freqs, ref_freqs), cmp("amplitude", amp, ref_amp, atol=1e-9)]
-    return run_check("01.2 amplitude_spectrum", fn, comparisons,
+    return run_check("01.2a amplitude_spectrum", fn, comparisons,
                      "Hint: use np.fft.rfft and np.fft.rfftfreq; scale |X| by 2/N, but the 0 Hz bin only by 1/N.")
 
 
 @exercise
 def predict_zero_mse(fn) -> CheckResult:
-    """01.3: the MSE of always answering 0 is the mean of the squared targets."""
+    """01.1b: the MSE of always answering 0 is the mean of the squared targets."""
     def comparisons(fn):
         t = np.arange(10_000) / 1000.0
         y = np.concatenate([np.sin(2 * np.pi * f * t) for f in (1, 3, 5, 7)])
@@ -67,7 +65,7 @@ def predict_zero_mse(fn) -> CheckResult:
         z = rng.normal(size=300)
         return [cmp("mse(sines)", fn(y), 0.5, atol=1e-6),
                 cmp("mse(random)", fn(z), float(np.dot(z, z) / z.size))]
-    return run_check("01.3 predict_zero_mse", fn, comparisons,
+    return run_check("01.1b predict_zero_mse", fn, comparisons,
                      "Hint: start from the definition, MSE = mean over rows of (prediction - target)^2, "
                      "with this model's prediction put in; return one number.")
 
@@ -117,7 +115,7 @@ def _peak_cases():
 
 @exercise
 def peak_present(fn) -> CheckResult:
-    """01.4: the course's rule: the bin nearest f stands at least `factor` x the median bin (0 Hz left out)."""
+    """01.2b: the course's rule: the bin nearest f stands at least `factor` x the median bin (0 Hz left out)."""
     def comparisons(fn):
         out = []
         for what, x, fs, f, factor, want in _peak_cases():
@@ -128,4 +126,14 @@ def peak_present(fn) -> CheckResult:
         return out
     hint = ("Hint: compute the spectrum, pick the bin nearest f, and compare its height with factor times "
             "the median over all bins except 0 Hz; return True or False.")
-    return _with_detail(run_check("01.4 peak_present", fn, comparisons, ""), fn, comparisons, hint)
+    return _with_detail(run_check("01.2b peak_present", fn, comparisons, ""), fn, comparisons, hint)
+
+
+def s_and_baseline(noisy_mixture_fn, predict_zero_fn) -> None:
+    """01.1, both parts: your S, and what predicting zero scores."""
+    together((noisy_mixture, noisy_mixture_fn), (predict_zero_mse, predict_zero_fn))
+
+
+def spectrum_and_peak(amplitude_spectrum_fn, peak_present_fn) -> None:
+    """01.2, both parts: the amplitude spectrum, and the rule that reads a peak off it."""
+    together((amplitude_spectrum, amplitude_spectrum_fn), (peak_present, peak_present_fn))

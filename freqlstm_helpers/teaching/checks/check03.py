@@ -1,4 +1,4 @@
-"""Notebook 03 (divergence at LR 1e-3): the self-checks of exercises 03.1-03.5; 03.1 runs the student's L=1 loop against the reference engine.
+"""Notebook 03 (divergence at LR 1e-3): the self-checks of exercises 03.1-03.3; 03.1a runs the student's L=1 loop against the reference engine.
 
 A notebook imports it as `check`: `from freqlstm_helpers.teaching.checks import check03 as check`.
 """
@@ -11,19 +11,18 @@ from .core import *  # noqa: F401,F403  (verdicts, cmp, staged hints: the shared
 
 CONCEPTS = {  # the idea behind each exercise: what a first failure says
     "03.1": ('One row is one step, one loss and one optimiser step; what you carry to the next row must not '
-             'drag the old graph with it.'),
-    "03.2": 'Rows are frequency-major: the losses come in equal consecutive blocks, one per frequency.',
-    "03.3": ("The blind control removes the signal and nothing else, and must leave the caller's data "
-             'untouched.'),
-    "03.4": 'Frozen means no learning at all while scoring, but the state still flows from row to row.',
-    "03.5": 'The predictor may only use targets it has already seen.',
+             'drag the old graph with it. Rows are frequency-major: the losses come in equal consecutive '
+             'blocks, one per frequency.'),
+    "03.2": ("The blind control removes the signal and nothing else, and must leave the caller's data "
+             'untouched. Frozen means no learning at all while scoring, but the state still flows from row to row.'),
+    "03.3": 'The predictor may only use targets it has already seen.',
 }
 register_concepts(CONCEPTS)
 
 
 @exercise
 def block_means(fn) -> CheckResult:
-    """03.2: per-frequency-block means of per-row losses (rows are frequency-major)."""
+    """03.1b: per-frequency-block means of per-row losses (rows are frequency-major)."""
     def comparisons(fn):
         rng = np.random.default_rng(31)
         out = []
@@ -32,14 +31,14 @@ def block_means(fn) -> CheckResult:
             ref = [sum(losses[b * n:(b + 1) * n]) / n for b in range(n_blocks)]
             out.append(cmp(f"{n_blocks}x{n}", fn(losses, n_blocks), np.array(ref)))
         return out
-    return run_check("03.2 block_means", fn, comparisons,
+    return run_check("03.1b block_means", fn, comparisons,
                      "Hint: block b holds rows b*n ... (b+1)*n - 1 with n = len(losses) // n_blocks; "
                      "a reshape to (n_blocks, n) does it.")
 
 
 @exercise
 def last_target_mse(fn) -> CheckResult:
-    """03.5: the online MSE of a predictor that answers each row with the previous row's target."""
+    """03.3: the online MSE of a predictor that answers each row with the previous row's target."""
     def comparisons(fn):
         out = []
         for f in (1.0, 7.0):
@@ -51,7 +50,7 @@ def last_target_mse(fn) -> CheckResult:
                 prev = v
             out.append(cmp(f"{f:g} Hz", fn(y), total / len(y), atol=1e-12))
         return out
-    return run_check("03.5 last_target_mse", fn, comparisons,
+    return run_check("03.3 last_target_mse", fn, comparisons,
                      "Hint: the prediction for row r is y[r-1] (and 0 for the first row); "
                      "average the squared errors over all rows.")
 
@@ -89,22 +88,22 @@ def _students_l1(fn, X, y, seed: int = 0):
 
 @exercise
 def l1_epoch(fn) -> CheckResult:
-    """03.1: the L=1 loop, row for row against the reference engine from the same weights (2,000 rows)."""
+    """03.1a: the L=1 loop, row for row against the reference engine from the same weights (2,000 rows)."""
     n = 2000
     hint = ("Hint: per row: step the model from the carried state, take the squared error, clear the old "
             "gradients, backward, clip the global norm, step the optimiser, then detach the state you carry on.")
     X, y, ref = _l1_reference(n)
-    stopped, mine = _run_student_loop("03.1 l1_epoch", lambda: _students_l1(fn, X, y), hint,
+    stopped, mine = _run_student_loop("03.1a l1_epoch", lambda: _students_l1(fn, X, y), hint,
                                       "backward ran into the previous row's graph: the state you carry still "
                                       "holds it. Detach the state after each step (model.detach).")
     if stopped is not None:  # a CheckResult is falsy unless it passed
         return stopped
     c = cmp("losses", mine, ref, atol=1e-6, rtol=0)
     if c["approx"]:
-        return CheckResult("03.1 l1_epoch", PASSED, f"{'exact' if c['exact'] else 'approx'} match with the reference "
+        return CheckResult("03.1a l1_epoch", PASSED, f"{'exact' if c['exact'] else 'approx'} match with the reference "
                            f"engine over {n} rows, max |difference| {c['maxdiff']:.3g}.")
     if not c["shape_ok"]:
-        return CheckResult("03.1 l1_epoch", FAILED, f"you returned shape {c['shape']}, expected ({n},): one "
+        return CheckResult("03.1a l1_epoch", FAILED, f"you returned shape {c['shape']}, expected ({n},): one "
                            f"online loss per row. {hint}")
     first = int(np.argmax(np.abs(mine - ref) > 1e-6))
     _, _, reset = _l1_reference(min(n, 50), reset_every_row=True)
@@ -115,12 +114,12 @@ def l1_epoch(fn) -> CheckResult:
     else:
         why = (f"rows 0-{first - 1} agree, row {first} differs ({mine[first]:.6g} vs {ref[first]:.6g}): "
                f"the update itself (zero_grad, clip, step order) or the carried state is off.")
-    return CheckResult("03.1 l1_epoch", FAILED, f"{why} {hint}")
+    return CheckResult("03.1a l1_epoch", FAILED, f"{why} {hint}")
 
 
 @exercise
 def blind_rows(fn) -> CheckResult:
-    """03.3: the input-blind rows: S zeroed, the one-hot kept, the original rows untouched."""
+    """03.2a: the input-blind rows: S zeroed, the one-hot kept, the original rows untouched."""
     def comparisons(fn):
         rng = np.random.default_rng(34)
         X = rng.normal(size=(12, 5)).astype(np.float32)
@@ -130,14 +129,14 @@ def blind_rows(fn) -> CheckResult:
         want[:, 0] = 0.0
         return [cmp("blind rows", got, want, atol=0), _case("input untouched", np.array_equal(X, before),
                                                             "your function changed the rows it was given")]
-    return _with_detail(run_check("03.3 blind_rows", fn, comparisons,
+    return _with_detail(run_check("03.2a blind_rows", fn, comparisons,
                                   "Hint: work on a copy; column 0 is S, columns 1-4 are the one-hot."),
                         fn, comparisons, "Hint: work on a copy; only column 0 (S) changes.")
 
 
 @exercise
 def frozen_mse(fn) -> CheckResult:
-    """03.4: frozen MSE: weights fixed, state carried from zeros through all rows, no gradients."""
+    """03.2b: frozen MSE: weights fixed, state carried from zeros through all rows, no gradients."""
     def comparisons(fn):
         import torch
         from ...model import FrequencyLSTM
@@ -157,4 +156,14 @@ def frozen_mse(fn) -> CheckResult:
         return out
     hint = ("Hint: under torch.no_grad(), step through every row from a zero state, carrying the state "
             "(no reset, no update), collect the predictions, then average the squared errors.")
-    return _with_detail(run_check("03.4 frozen_mse", fn, comparisons, hint), fn, comparisons, hint)
+    return _with_detail(run_check("03.2b frozen_mse", fn, comparisons, hint), fn, comparisons, hint)
+
+
+def loop_and_blocks(train_l1_rows_fn, block_means_fn) -> None:
+    """03.1, both parts: the L=1 loop, and the block means that summarise its per-row losses."""
+    together((l1_epoch, train_l1_rows_fn), (block_means, block_means_fn))
+
+
+def blind_and_frozen(blind_rows_fn, frozen_mse_fn) -> None:
+    """03.2, both parts: the input-blind rows, and the frozen MSE that scores a model without training it."""
+    together((blind_rows, blind_rows_fn), (frozen_mse, frozen_mse_fn))

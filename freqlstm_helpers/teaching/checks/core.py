@@ -64,14 +64,21 @@ _BY_ID: dict = {}
 
 
 def _exercise_id(result_or_doc: str) -> str:
-    return str(result_or_doc).strip()[:4]
+    """ "03.1a: ..." -> "03.1a": an exercise ("03.1") or one part of it ("03.1a", "03.1b")."""
+    found = re.match(r"\d\d\.\d[a-z]?", str(result_or_doc).strip())
+    return found.group(0) if found else str(result_or_doc).strip()[:4]
+
+
+def _number(exercise_id: str) -> str:
+    """The exercise a part belongs to: "03.1a" -> "03.1"; hints and ideas are per exercise."""
+    return exercise_id.rstrip("abcdefgh")
 
 
 def _stage(result: CheckResult) -> CheckResult:
     """A FAILED message: the line-level "Hint: ..." tail is replaced by the conceptual hint and a pointer."""
     if result.status != FAILED:
         return result
-    ex = _exercise_id(result.exercise)
+    ex = _number(_exercise_id(result.exercise))
     said, _, _ = result.message.partition(_LEVEL2)
     said = said.rstrip()
     concept = CONCEPTS.get(ex, "")
@@ -96,11 +103,13 @@ def hint(exercise_id: str, level: int = 1) -> str:
     if level not in (1, 2):
         raise ValueError(f"level must be 1 (the idea) or 2 (line-level), not {level!r}")
     text = CONCEPTS[ex]
-    if level == 2:
-        raw = _CHECKS[ex](_ask).message if ex in _CHECKS else ""
-        _, found, tail = raw.partition(_LEVEL2)
-        parts = list(dict.fromkeys(p.strip() for p in tail.split(_LEVEL2) if p.strip()))  # some checks repeat it
-        text = f"{_LEVEL2} {' '.join(parts)}" if found else text
+    if level == 2:  # every part's line-level hint, in order ("03.1a", "03.1b")
+        parts = []
+        for part in sorted(k for k in _CHECKS if _number(k) == ex):
+            _, found, tail = _CHECKS[part](_ask).message.partition(_LEVEL2)
+            parts += [p.strip() for p in tail.split(_LEVEL2) if p.strip()]
+        parts = list(dict.fromkeys(parts))  # some checks repeat it
+        text = f"{_LEVEL2} {' '.join(parts)}" if parts else text
     print(f"[hint {ex}, level {level}] {text}", flush=True)
     return text
 
@@ -112,7 +121,7 @@ def register_concepts(concepts: dict) -> None:
 def _load(ex: str) -> None:
     """Import the checks of exercise `ex`'s notebook (check01 ... check05) if not yet imported."""
     import importlib
-    if re.fullmatch(r"0[1-5]\.\d", ex):
+    if re.fullmatch(r"0[1-5]\.\d[a-z]?", ex):
         importlib.import_module(f"{__package__}.check{ex[:2]}")
 
 
@@ -136,8 +145,28 @@ def exercise(pure):
 
 
 def checks() -> dict:
-    """{"03.1": the notebook-facing check, ...}: every exercise's self-check, by id."""
+    """{"02.1": the notebook-facing check, "03.1a": ..., "03.1b": ...}: every function's self-check, by id."""
     return dict(_BY_ID)
+
+
+def together(*pairs) -> None:
+    """The test cell of an exercise with several functions: `together((check_a, fn_a), (check_b, fn_b))`.
+
+    Nothing written yet: ONE NOT DONE line for the exercise (Run All goes on). Otherwise one line per
+    part; a FAILED part raises CheckFailed, as a single check does.
+    """
+    results = [chk.result(fn) for chk, fn in pairs]
+    if all(r.status == NOT_DONE for r in results):
+        names = " + ".join(r.exercise.split(" ", 1)[-1] for r in results)
+        print(CheckResult(f"{_number(_exercise_id(results[0].exercise))} {names}", NOT_DONE,
+                          "the stubs still raise NotImplementedError; fill in the exercise and run this cell again."),
+              flush=True)
+        return
+    for r in results:
+        print(r, flush=True)
+    failed = [r.exercise for r in results if r.status == FAILED]
+    if failed:
+        raise CheckFailed(f"{', '.join(failed)}: FAILED (the line above says why)")
 
 
 def cmp(name: str, mine, reference, atol: float = 1e-6, rtol: float = 1e-5) -> dict:
@@ -279,5 +308,5 @@ def _run_student_loop(exercise: str, run, hint: str, graph_sentence: str):
 # and the private helpers the checks share (the underscore keeps them out of a student's way).
 __all__ = ["FAILED", "NOT_DONE", "PASSED", "CONCEPTS", "CheckFailed", "CheckResult", "CourseHelperUsed",
            "checks", "cmp", "cmp_line", "exercise", "forbid_helper", "hint", "is_course_helper",
-           "register_concepts", "run_check", "run_verdict",
+           "register_concepts", "run_check", "run_verdict", "together",
            "_case", "_explain", "_run_student_loop", "_to_numpy", "_with_detail"]

@@ -42,8 +42,8 @@
 #    of S with a target changes sign on the way.
 #
 # Your own functions carry the story: the S you build in Exercise 1.1 feeds the
-# spectrum you write in 1.2, the baseline comes from your 1.3 and your peak rule
-# (1.4) scans the noise levels of section 5. Until an exercise is done, the cells
+# spectrum you write in 1.2, the baseline comes from your `predict_zero` (1.1) and
+# your peak rule (1.2) scans the noise levels of section 5. Until an exercise is done, the cells
 # after it say so in one line and use the course's code, so Run All still shows
 # the whole notebook. Three cells ask you to **predict** an outcome before the run
 # that decides it: write your prediction in `my_prediction`, then run.
@@ -137,24 +137,36 @@ plt.show()
 # The grey trace does not look like a sum of four smooth sines. It looks like
 # noise. Looks can deceive, so we measure.
 #
-# ### Exercise 1.1 · Build the noisy mixture
-# Write `noisy_mixture(t, A, phi, freqs)` that returns S at the times `t`, given
-# amplitudes `A` and phases `phi` of shape (K, len(t)) and `freqs` of shape (K,).
+# ### Exercise 1.1 · Build the noisy mixture, and score doing nothing
+# Two functions, one cell:
+# - `noisy_mixture(t, A, phi, freqs)` returns S at the times `t`, given
+#   amplitudes `A` and phases `phi` of shape (K, len(t)) and `freqs` of shape (K,),
+#   as section 1 defines S, for any number K of frequencies.
+# - `predict_zero(y)` returns the MSE, over a vector of targets `y`, of the
+#   simplest model of all: it ignores its input and always answers 0. Every loss
+#   in this course will be read against this number (section 4 uses yours).
 
 # %% nbgrader={"grade": false, "grade_id": "ex01_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 01.1
+# Stuck? check.hint("01.1") gives the idea, check.hint("01.1", level=2) a closer hint.
 def noisy_mixture(t, A, phi, freqs):
-    """S(t) for every t: the mean over frequencies of A*sin(2*pi*f*t + phi)."""
-    # Stuck? check.hint("01.1") gives the idea, check.hint("01.1", level=2) a closer hint.
+    """S(t) for every t, from the per-sample amplitudes and phases of each frequency."""
     ### BEGIN SOLUTION
     return np.mean(A * np.sin(2 * np.pi * np.asarray(freqs)[:, None] * np.asarray(t)[None, :] + phi), axis=0)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex01_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 01.1 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+def predict_zero(y):
+    """MSE of the constant prediction 0."""
+    ### BEGIN SOLUTION
+    return float(np.mean(np.asarray(y, dtype=np.float64) ** 2))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_1", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Test 01.1 (2 points: 1 for each function). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
-check.noisy_mixture(noisy_mixture)
+check.s_and_baseline(noisy_mixture, predict_zero)
 
 # %% [markdown]
 # From here on, S is **yours**: your `noisy_mixture` rebuilds it from the
@@ -187,15 +199,24 @@ print(f"S of the three profiles, from {S_built.source}: equal to the builder's S
 # *present* when its bin stands at least 10× above the median bin (the noise
 # floor).
 #
-# ### Exercise 1.2 · The amplitude spectrum
-# Write `amplitude_spectrum(x, fs)` returning `(freqs, amp)`: the bin
-# frequencies in Hz and the one-sided amplitudes.
+# ### Exercise 1.2 · The spectrum, and the rule that reads a peak off it
+# Two functions, one cell; the second uses the first:
+# - `amplitude_spectrum(x, fs)` returns `(freqs, amp)`: the bin frequencies in Hz
+#   and the one-sided amplitudes, scaled so that a unit sine reads 1.
+# - `peak_present(S, fs, f, factor=10)` returns `True` when the spectrum of S has
+#   a peak at f by the course's rule (the bin at f stands at least `factor` times
+#   above the noise floor, the median bin), `False` otherwise. Decide yourself
+#   which bin is "at f" when f falls between bins, and which bins make the floor.
+#
+# The self-check feeds `peak_present` hand-made signals whose spectrum is known
+# bin by bin: clear peaks, near misses, a peak one bin off, a taller peak
+# elsewhere, and a few huge bins that would fool a mean.
 
 # %% nbgrader={"grade": false, "grade_id": "ex01_2_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 01.2
+# Stuck? check.hint("01.2") gives the idea, check.hint("01.2", level=2) a closer hint.
 def amplitude_spectrum(x, fs):
     """One-sided amplitude spectrum: a unit sine gives height 1 at its frequency."""
-    # Stuck? check.hint("01.2") gives the idea, check.hint("01.2", level=2) a closer hint.
     ### BEGIN SOLUTION
     n = len(x)
     amp = 2.0 / n * np.abs(np.fft.rfft(x))
@@ -204,10 +225,19 @@ def amplitude_spectrum(x, fs):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex01_2", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 01.2 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+def peak_present(S, fs, f, factor=10):
+    """The course's rule: does the bin nearest f stand at least `factor` x the median bin (0 Hz left out)?"""
+    ### BEGIN SOLUTION
+    freqs, amp = amplitude_spectrum(S, fs)
+    k = int(np.argmin(np.abs(freqs - f)))
+    return bool(amp[k] >= factor * np.median(amp[1:]))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# Test 01.2 (4 points: 2 for each function). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
-check.amplitude_spectrum(amplitude_spectrum)
+check.spectrum_and_peak(amplitude_spectrum, peak_present)
 
 # %% [markdown]
 # Before you look: with your spectrum, how many of the four expected frequencies
@@ -220,7 +250,7 @@ my_prediction = None  # one of "all four", "some", "none"
 # %% [markdown]
 # Your spectrum of each profile's S (your S, from Exercise 1.1), and each expected
 # bin's height over the median bin. `spectrum.peaks_in_spectrum` applies the
-# course's 10× rule to the spectrum it is given; you write that rule in section 5.
+# course's 10× rule to the spectrum it is given; section 5 applies yours.
 
 # %%
 spectra = mine_or_course("01.2", lambda: {n: amplitude_spectrum(S, data[n].config.fs) for n, S in S_of.items()},
@@ -393,30 +423,11 @@ assert np.all(corr[f"learnable (phase_scale {LEARNABLE_PHASE_SCALE})"] > 0.4)
 # ±1/√10000 = ±0.01). A linear read-out of S cannot beat a model that ignores S,
 # and by the independence shown in section 3 no other read-out can either.
 #
-# ### Exercise 1.3 · The predict-zero baseline
-# The simplest model ignores its input and always outputs 0. Write
-# `predict_zero(y)` returning its MSE over a vector of targets.
-
-# %% nbgrader={"grade": false, "grade_id": "ex01_3_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 01.3
-def predict_zero(y):
-    """MSE of the constant prediction 0."""
-    # Stuck? check.hint("01.3") gives the idea, check.hint("01.3", level=2) a closer hint.
-    ### BEGIN SOLUTION
-    return float(np.mean(np.asarray(y, dtype=np.float64) ** 2))
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex01_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 01.3 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.predict_zero_mse(predict_zero)
-
-# %% [markdown]
-# Your function now scores doing nothing on the whole training and test sets:
+# Your `predict_zero` (Exercise 1.1) now scores doing nothing on the whole
+# training and test sets: on the whole training and test sets:
 
 # %%
-baseline = mine_or_course("01.3", lambda: (predict_zero(train.y), predict_zero(test.y)),
+baseline = mine_or_course("01.1", lambda: (predict_zero(train.y), predict_zero(test.y)),
                           lambda: (predict_zero_mse(train), predict_zero_mse(test)), "the predict-zero baseline")
 baseline_train, baseline_test = baseline.value
 print(f"predict-zero MSE ({baseline.source}): train {baseline_train:.4f}, test {baseline_test:.4f}")
@@ -435,42 +446,16 @@ assert abs(baseline_train - 0.5) < 1e-3 and abs(baseline_test - 0.5) < 1e-3
 # %% [markdown]
 # ## 5 · How much phase noise can the signal take?
 # Between `phase_scale` 0.1 (all four peaks) and 1.0 (none) the peaks sink into
-# the floor. To scan that range, the 10× rule of section 3 has to be a function.
+# the floor. To scan that range we use the 10× rule as a function: your
+# `peak_present` (Exercise 1.2).
 #
-# ### Exercise 1.4 · Is the frequency there?
-# Write `peak_present(S, fs, f, factor=10)`: `True` when the spectrum of S has a
-# peak at f by the course's rule (the bin at f stands at least `factor` times
-# above the noise floor, the median bin), `False` otherwise. Decide yourself which
-# bin is "at f" when f falls between bins, and which bins make the floor. The
-# self-check feeds it hand-made signals whose spectrum is known bin by bin: clear
-# peaks, near misses, a peak one bin off, a taller peak elsewhere, and a few huge
-# bins that would fool a mean.
-
-# %% nbgrader={"grade": false, "grade_id": "ex01_4_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 01.4
-def peak_present(S, fs, f, factor=10):
-    """The course's rule: does the bin nearest f stand at least `factor` x the median bin (0 Hz left out)?"""
-    # Stuck? check.hint("01.4") gives the idea, check.hint("01.4", level=2) a closer hint.
-    ### BEGIN SOLUTION
-    freqs, amp = spectrum.amplitude_spectrum(S, fs)
-    k = int(np.argmin(np.abs(freqs - f)))
-    return bool(amp[k] >= factor * np.median(amp[1:]))
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex01_4", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 01.4 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.peak_present(peak_present)
-
-# %% [markdown]
 # First, your rule judges the three profiles of section 3, next to the course's:
 
 # %%
 def course_rule(S, fs, f, factor=spectrum.PEAK_THRESHOLD):
     return spectrum.detect_peaks(S, fs, [f], factor)[0].present
 
-judged = mine_or_course("01.4", lambda: {n: [peak_present(S_of[n], d.config.fs, f) for f in d.config.frequencies]
+judged = mine_or_course("01.2", lambda: {n: [peak_present(S_of[n], d.config.fs, f) for f in d.config.frequencies]
                                          for n, d in data.items()},
                         lambda: {n: [course_rule(S_of[n], d.config.fs, f) for f in d.config.frequencies]
                                  for n, d in data.items()}, "the peak verdicts")

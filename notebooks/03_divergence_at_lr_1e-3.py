@@ -87,7 +87,9 @@ print(v1.name, "| LR", v1.optimizer.learning_rate, "| epochs", v1.training.num_e
 # The report's run is nothing more than its training loop, and you write it first:
 # section 1 uses your loop to train this notebook's first model.
 #
-# ### Exercise 3.1 · The L=1 loop
+# ### Exercise 3.1 · The L=1 loop, and a summary of what it measured
+# Two functions, one cell.
+#
 # `train_l1_rows(model, optimizer, X, y, max_norm)` trains on the rows of `X` in
 # order, one row per optimiser step, clipping the gradient's global norm at
 # `max_norm`, and returns the online loss of every row (measured before that
@@ -96,6 +98,10 @@ print(v1.name, "| LR", v1.optimizer.learning_rate, "| epochs", v1.training.num_e
 # first 2,000 rows of the report's run, next to the reference engine from the same
 # weights, and wants the same loss on every row. If it fails, its message names
 # the first row that differs; `check.hint("03.1", level=2)` gives a closer hint.
+#
+# `block_means(losses, n_blocks)` returns the mean online loss of each of the
+# `n_blocks` frequency blocks of `losses`: section 1 reads your run with it, block
+# by block.
 
 # %% nbgrader={"grade": false, "grade_id": "ex03_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 03.1
@@ -103,10 +109,8 @@ def train_l1_rows(model, optimizer, X, y, max_norm):
     """Online loss per row of L=1 training: step, loss, backward, clip, optimiser step, detach."""
     # The model has initial_state, step and detach (notebook 02). Stuck? check.hint("03.1")
     ### BEGIN SOLUTION
-    X = torch.as_tensor(X, dtype=torch.float32)
-    y = torch.as_tensor(y, dtype=torch.float32)
-    state = model.initial_state(1)                       # zeros once, at the start: never reset inside
-    losses = np.empty(len(X))
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    state, losses = model.initial_state(1), np.empty(len(X))  # zeros once, at the start: never reset inside
     for i in range(len(X)):
         pred, state = model.step(X[i:i + 1], state)
         loss = ((pred - y[i:i + 1]) ** 2).mean()
@@ -120,10 +124,17 @@ def train_l1_rows(model, optimizer, X, y, max_norm):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_1", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Test 03.1 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+def block_means(losses, n_blocks):
+    """Mean of each of n_blocks equal, consecutive blocks of per-row losses."""
+    ### BEGIN SOLUTION
+    return np.asarray(losses, dtype=np.float64).reshape(n_blocks, -1).mean(axis=1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_1", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# Test 03.1 (4 points: 3 for the loop, 1 for the block means). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
-check.l1_epoch(train_l1_rows)
+check.loop_and_blocks(train_l1_rows, block_means)
 
 # %% [markdown]
 # Here is the loop the reference engine runs (`trainer.TorchEngine`), printed from
@@ -192,29 +203,12 @@ plt.show()
 # the loss come from? Each epoch is four frequency blocks, so the first thing to
 # look at is the mean loss of each block.
 #
-# ### Exercise 3.2 · Block means from per-row losses
-# Write `block_means(losses, n_blocks)`: the mean online loss of each of the
-# `n_blocks` frequency blocks of `losses`. The next cells use it on your short run
-# and on the course's run.
-
-# %% nbgrader={"grade": false, "grade_id": "ex03_2_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 03.2
-def block_means(losses, n_blocks):
-    """Mean of each of n_blocks equal, consecutive blocks of per-row losses."""
-    # Stuck? check.hint("03.2")
-    ### BEGIN SOLUTION
-    return np.asarray(losses, dtype=np.float64).reshape(n_blocks, -1).mean(axis=1)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex03_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 03.2 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.block_means(block_means)
+# Your `block_means` (Exercise 3.1) reads your short run and the course's run
+# block by block:
 
 # %%
 bm = fallback.mine_or_course(
-    "03.2", lambda: (block_means(short.losses, short.blocks), [block_means(v, 4) for v in run.online_losses]),
+    "03.1", lambda: (block_means(short.losses, short.blocks), [block_means(v, 4) for v in run.online_losses]),
     lambda: (nb03.block_means_of(short.losses, short.blocks), run.block_means), "the block means below")
 yours, blocks = np.asarray(bm.value[0]), np.asarray(bm.value[1])
 display(nb03.block_table(yours, blocks, v1.data.frequencies, "your loop" if mine.mine else "course's loop"))
@@ -430,17 +424,21 @@ assert min(yours_frozen["test"]["per_frequency"].values()) > BASELINE - 0.01, "f
 # see the signal at all. If its online loss traces the same curve, that curve
 # is not about the signal.
 #
-# You build this control yourself, in two pieces.
+# You build this control yourself.
 #
-# ### Exercise 3.3 · The blind rows
-# Write `blind_rows(X)`: a copy of the rows with S zeroed and the one-hot kept.
-# The rows you were given must not change (the real run still needs them).
+# ### Exercise 3.2 · The blind control, and the score that judges it
+# Two functions, one cell:
+# - `blind_rows(X)` returns a copy of the rows with S zeroed and the one-hot kept.
+#   The rows you were given must not change (the real run still needs them).
+# - `frozen_mse(model, X, y)` scores a model without training it: the weights
+#   stay fixed, the state starts at zero and is carried through all rows in
+#   order. This is how the course scores what a model has *learned*.
 
-# %% nbgrader={"grade": false, "grade_id": "ex03_3_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 03.3
+# %% nbgrader={"grade": false, "grade_id": "ex03_2_solution", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 03.2
+# Stuck? check.hint("03.2") gives the idea, check.hint("03.2", level=2) a closer hint.
 def blind_rows(X):
     """The rows with S (column 0) set to zero; the input is left untouched."""
-    # Stuck? check.hint("03.3")
     ### BEGIN SOLUTION
     out = np.array(X, dtype=np.float32, copy=True)
     out[:, 0] = 0.0
@@ -448,22 +446,8 @@ def blind_rows(X):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 03.3 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.blind_rows(blind_rows)
-
-# %% [markdown]
-# ### Exercise 3.4 · Frozen MSE
-# Write `frozen_mse(model, X, y)`: the weights stay fixed, the state starts at zero
-# and is carried through all rows in order, nothing is trained. This is how the
-# course scores what a model has *learned*.
-
-# %% nbgrader={"grade": false, "grade_id": "ex03_4_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 03.4
 def frozen_mse(model, X, y):
     """MSE of the frozen model over the rows in order, state carried from zeros, no updates."""
-    # Stuck? check.hint("03.4")
     ### BEGIN SOLUTION
     X = torch.as_tensor(X, dtype=torch.float32)
     state, preds = model.initial_state(1), []
@@ -475,10 +459,10 @@ def frozen_mse(model, X, y):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_4", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-# Test 03.4 (2 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# %% nbgrader={"grade": true, "grade_id": "ex03_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Test 03.2 (3 points: 1 for the blind rows, 2 for the frozen MSE). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
-check.frozen_mse(frozen_mse)
+check.blind_and_frozen(blind_rows, frozen_mse)
 
 # %% [markdown]
 # Now run the control with your pieces: one epoch of the report's run on your
@@ -488,7 +472,7 @@ check.frozen_mse(frozen_mse)
 
 # %%
 def my_control():
-    """(blind model's frozen test MSE, short-run model's frozen test MSE), from exercises 3.3 and 3.4."""
+    """(blind model's frozen test MSE, short-run model's frozen test MSE), from Exercise 3.2."""
     blind_model = FrequencyLSTM.seeded(v1.seed)
     engine = trainer.make_engine("fused", blind_model, v1)
     engine.reset_state()
@@ -497,7 +481,7 @@ def my_control():
     return frozen_mse(blind_model, blind_rows(test_ds.X), test_ds.y), frozen_mse(short.model, test_ds.X, test_ds.y)
 
 blind = runs.cached_train(v1.replace(input_blind=True), eval_every_epoch=True, progress=PROGRESS)
-ctl = fallback.mine_or_course("03.3 and 03.4", my_control,
+ctl = fallback.mine_or_course("03.2", my_control,
                               lambda: (blind.frozen_test_mse[0], yours_frozen["test"]["mse"]), "the blind control")
 if ctl.mine:
     print(check.cmp_line(check.cmp("blind", ctl.value[0], blind.frozen_test_mse[0], atol=1e-4)))
@@ -586,16 +570,16 @@ assert twice.mean() >= 0.9, "the spikes come twice per period of the block's tar
 # stops after epoch 1 is the question of section 6.
 
 # %% [markdown]
-# ### Exercise 3.5 · A model-free chaser
+# ### Exercise 3.3 · A model-free chaser
 # The simplest chaser needs no weights at all: predict each row with the
 # *previous* row's target (and 0 for the first row). Write `last_target_mse(y)`
 # returning its online MSE over the rows in order.
 
-# %% nbgrader={"grade": false, "grade_id": "ex03_5_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 03.5
+# %% nbgrader={"grade": false, "grade_id": "ex03_3_solution", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 03.3
 def last_target_mse(y):
     """Online MSE of predicting y[r] with y[r-1] (0 for r = 0)."""
-    # Stuck? check.hint("03.5")
+    # Stuck? check.hint("03.3")
     ### BEGIN SOLUTION
     y = np.asarray(y, dtype=np.float64)
     prev = np.concatenate([[0.0], y[:-1]])
@@ -603,14 +587,14 @@ def last_target_mse(y):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_5", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 03.5 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# %% nbgrader={"grade": true, "grade_id": "ex03_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 03.3 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
 check.last_target_mse(last_target_mse)
 
 # %%
 chaser = fallback.mine_or_course(
-    "03.5", lambda: [last_target_mse(y) for y in train_ds.targets],
+    "03.3", lambda: [last_target_mse(y) for y in train_ds.targets],
     lambda: [nb03.repeat_last_mse(y) for y in train_ds.targets], "the chaser's MSE").value
 print("online MSE of 'repeat the last target':", {f"{f:g} Hz": f"{v:.5f}" for f, v in zip(v1.data.frequencies, chaser)})
 assert max(chaser) < 0.01 < B[:, 0, 1].min(), "the weight-free chaser beats every block the model chased in part"

@@ -39,7 +39,7 @@
 #    against the seed spread, to make every choice on validation data, and to look
 #    at the test set once, at the end.
 # 5. To train the chosen recipe with **your own** truncated-BPTT window (exercise
-#    4.3) and check that your run lands in the course's seed band.
+#    4.2) and check that your run lands in the course's seed band.
 #
 # **Estimated time:** 60 minutes. Part A uses the compiled L=1 engine; Part B
 # trains about forty short runs of the stream trainer side by side on all cores;
@@ -295,28 +295,12 @@ predict.compare(my_prediction, verdict_es, ("earlier", "the same", "later", "dep
 # boundary, exactly as in notebook 02, but a window can hold many steps instead of
 # one. With window 1 it is notebook 02's one-step gradient again, state carried.
 #
-# ### Exercise 4.2 · Truncated-BPTT windows
-# Write `tbptt_windows(n, k)` returning the `(start, stop)` pairs that split `n`
-# steps into consecutive windows of `k` (the last may be shorter).
-
-# %% nbgrader={"grade": false, "grade_id": "ex04_2_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 04.2
-def tbptt_windows(n, k):
-    """Consecutive (start, stop) windows of k steps covering range(n)."""
-    # Hint: where does window j start? Where must the last one stop so that no step is lost or repeated?
-    ### BEGIN SOLUTION
-    return [(start, min(start + k, n)) for start in range(0, n, k)]
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex04_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 04.2 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.tbptt_windows(tbptt_windows)
-
-# %% [markdown]
-# ### Exercise 4.3 · One truncated-BPTT window over the four streams
-# The heart of the stream trainer is one window. Write
+# ### Exercise 4.2 · Truncated BPTT: where the windows fall, and one window
+# Two functions, one cell. First, `tbptt_windows(n, k)` returns the
+# `(start, stop)` pairs that split `n` steps into consecutive windows of `k`:
+# no step lost or repeated. Step 3 counts optimiser steps with it.
+#
+# Then the heart of the stream trainer, one window:
 # `window_step(model, optimizer, x_win, y_scored, state, max_norm)`:
 # - `x_win` has shape (W, 4, 5): W samples of the four streams, run from the
 #   carried `state` (a pair (h, c), each (4, 64));
@@ -326,14 +310,22 @@ check.tbptt_windows(tbptt_windows)
 #   window will start from. What must be true of that state, so that the next
 #   window's backward pass stops at its own start?
 #
-# The self-check drives your function through the trainer's own bookkeeping for
-# the first six windows of `corrected.yaml` and compares every loss and, at the
-# end, every weight with the trainer's. Then it does real work: in Part C your
-# function trains the chosen recipe, and that run is the model this notebook
+# The self-check drives your `window_step` through the trainer's own bookkeeping
+# for the first six windows of `corrected.yaml` and compares every loss and, at
+# the end, every weight with the trainer's. Then it does real work: in Part C
+# your function trains the chosen recipe, and that run is the model this notebook
 # scores in detail.
 
-# %% nbgrader={"grade": false, "grade_id": "ex04_3_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 04.3
+# %% nbgrader={"grade": false, "grade_id": "ex04_2_solution", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 04.2
+# Stuck? check.hint("04.2") gives the idea, check.hint("04.2", level=2) a closer hint.
+def tbptt_windows(n, k):
+    """Consecutive (start, stop) windows of k steps covering range(n)."""
+    ### BEGIN SOLUTION
+    return [(start, min(start + k, n)) for start in range(0, n, k)]
+    ### END SOLUTION
+
+
 def window_step(model, optimizer, x_win, y_scored, state, max_norm):
     """One TBPTT window: run from the carried state, score the tail, one clipped step."""
     # Hint: help(model.sequence) shows how to run a whole window from a state in one call.
@@ -348,10 +340,10 @@ def window_step(model, optimizer, x_win, y_scored, state, max_norm):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_3", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Test 04.3 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# %% nbgrader={"grade": true, "grade_id": "ex04_2", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# Test 04.2 (4 points: 1 for the windows, 3 for the window step). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
-check.window_step(window_step)
+check.windows_and_step(tbptt_windows, window_step)
 
 # %% [markdown]
 # The stream trainer calls a function like yours once per window. Here is the
@@ -590,7 +582,7 @@ display(nb04.settings_table(SETTINGS, loo_verdicts))
 # # Part C · The chosen recipe, scored once
 # Only now do we open the test set (noise seed 2), for the chosen recipe and no
 # other run. Its three seeds are the runs of rung 7, trained by the course's
-# compiled engine. One more run joins them: **your** `window_step` (exercise 4.3)
+# compiled engine. One more run joins them: **your** `window_step` (exercise 4.2)
 # trains seed 0 of the same recipe. A Python function cannot run inside the
 # compiled engine, so your run uses the torch stream engine (about 15 s of CPU,
 # once: it is cached under a hash of your function's source, so it never shares a
@@ -610,7 +602,7 @@ assert all(r.config == corrected.replace(seed=seed) for seed, r in band.items())
 
 # %%
 yours = corrected.replace(engine="torch")  # the same recipe; a Python window function runs on the torch engine
-mine = fallback.mine_or_course("04.3", lambda: runs.cached_train(yours, step=window_step, progress=PROGRESS),
+mine = fallback.mine_or_course("04.2", lambda: runs.cached_train(yours, step=window_step, progress=PROGRESS),
                                lambda: band[0], "the recipe's seed-0 run")
 fix = mine.value  # the model the rest of this notebook scores in detail
 print(f"the key run comes from {mine.source}: run folder {fix.run_dir.name}, "
@@ -642,42 +634,22 @@ YOURS = f"seed 0, {'your window_step (torch engine)' if mine.mine else 'course f
 display(nb04.test_scores_table({**{f"seed {seed} (course)": x for seed, x in S.items()}, YOURS: S_yours}))
 
 # %% [markdown]
-# ### Exercise 4.4 · A verdict on the worst seed
-# The targets are every frequency ≤ 0.01 on test, and test/train ≤ 1.2. Write
-# `targets_on_worst_seed(seeds)`: given one summary per seed, each a dict with
-# `"worst"` (that seed's worst per-frequency test MSE) and `"ratio"` (test/train),
-# return `{"frequency": bool, "ratio": bool}`, each target judged on the worst seed.
-# Your function then gives the verdict on all four runs above, yours included.
-
-# %% nbgrader={"grade": false, "grade_id": "ex04_4_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 04.4
-def targets_on_worst_seed(seeds):
-    """{"frequency": ..., "ratio": ...}: does every seed, the worst included, meet each target?"""
-    # Hint: "the worst seed" is a different seed for each target.
-    ### BEGIN SOLUTION
-    return {"frequency": max(x["worst"] for x in seeds) <= 0.01,
-            "ratio": max(x["ratio"] for x in seeds) <= 1.2}
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex04_4", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 04.4 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.targets_on_worst_seed(targets_on_worst_seed)
+# The targets are every frequency ≤ 0.01 on test, and test/train ≤ 1.2. Each is
+# judged on the run that does worst on *it* (the worst seed can differ per target),
+# over the course's seeds and yours:
 
 # %%
 scored = [*S.values(), S_yours]
-verdict = fallback.mine_or_course("04.4", lambda: targets_on_worst_seed(scored), lambda: nb04.course_targets(scored),
-                                  "the verdict")
-targets = {"every frequency ≤ 0.01 (test, per stream), worst run": bool(verdict.value["frequency"]),
-           "test/train ≤ 1.2, worst run": bool(verdict.value["ratio"]),
+verdict = nb04.course_targets(scored)
+targets = {"every frequency ≤ 0.01 (test, per stream), worst run": bool(verdict["frequency"]),
+           "test/train ≤ 1.2, worst run": bool(verdict["ratio"]),
            "≤ 30 epochs": all(x["epochs"] <= 30 for x in scored)}
 for name, ok in targets.items():
-    print(f"target {name}: {'met' if ok else 'NOT met'}  (verdict by {verdict.source})")
+    print(f"target {name}: {'met' if ok else 'NOT met'}")
 worst_freq, worst_ratio = max(x["worst"] for x in scored), max(x["ratio"] for x in scored)
 print(f"over the {len(scored)} runs: worst frequency {worst_freq:.4f}, test/train "
       f"{min(x['ratio'] for x in scored):.3f}–{worst_ratio:.3f}")
-assert verdict.value == nb04.course_targets(scored), "your verdict and the numbers above must agree"
+assert verdict == {"frequency": worst_freq <= 0.01, "ratio": worst_ratio <= 1.2}, "the verdict and the numbers above agree"
 assert all(targets.values()), targets
 assert max(x["test"] for x in scored) < 3 * min(x["test"] for x in scored), "the seed band should be narrow"
 

@@ -141,14 +141,21 @@ assert overall[(CORRECTED, "per-stream")]["generalises"]
 #   scored on test. Here N = 1,000 (one second); section 3 measures how its error
 #   depends on N. It has no state to carry, so it has one score, not two.
 #
-# ### Exercise 5.1 · Per-frequency MSE
-# Write `per_frequency_mse(pred, target, freqs)` returning a dict keyed by the
-# frequency in Hz as a string (`'1'`, `'3'`, ...), from (K, N) arrays. Every
-# per-frequency number in this notebook's tables from here on is computed by your
-# function.
+# ### Exercise 5.1 · The score per frequency, and the FIR filter's design matrix
+# Two functions, one cell:
+# - `per_frequency_mse(pred, target, freqs)` returns a dict keyed by the
+#   frequency in Hz as a string (`'1'`, `'3'`, ...), from (K, N) arrays. Every
+#   per-frequency number in this notebook's tables from here on is computed by
+#   your function.
+# - A causal FIR filter predicts y[n] = Σ_j w_j·S[n−j]. `lagged_matrix(S, taps)`
+#   returns the matrix whose row n holds S[n], S[n−1], …, S[n−taps+1], with zeros
+#   before the start. The notebook fits every filter below from your matrix (its
+#   least-squares fit needs XᵀX and Xᵀy), some thirty times on 10,000 samples with
+#   1,000 taps, so it should take well under a second on that size.
 
 # %% nbgrader={"grade": false, "grade_id": "ex05_1_solution", "locked": false, "schema_version": 3, "solution": true}
 # Exercise 05.1
+# Stuck? check.hint("05.1") gives the idea, check.hint("05.1", level=2) a closer hint.
 def per_frequency_mse(pred, target, freqs):
     """{'1': mse, '3': mse, ...} from (K, N) predictions and targets."""
     # Hint: one row of the arrays per frequency; the keys are how the course prints Hz ('1', not '1.0').
@@ -158,21 +165,6 @@ def per_frequency_mse(pred, target, freqs):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_1", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 05.1 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
-# The grader tests your function on fresh inputs of its own, in a sandbox.
-check.per_frequency_mse(per_frequency_mse)
-
-# %% [markdown]
-# ### Exercise 5.2 · The FIR filter's design matrix
-# A causal FIR filter predicts y[n] = Σ_j w_j·S[n−j]. Write `lagged_matrix(S, taps)`
-# whose row n holds S[n], S[n−1], …, S[n−taps+1], with zeros before the start.
-# The notebook fits every filter below from your matrix (its least-squares fit
-# needs XᵀX and Xᵀy), some thirty times on 10,000 samples with 1,000 taps, so it
-# should take well under a second on that size.
-
-# %% nbgrader={"grade": false, "grade_id": "ex05_2_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 05.2
 def lagged_matrix(S, taps):
     """(len(S), taps) matrix of S delayed by 0..taps-1 samples, zero-padded."""
     # Hint: row n needs S[n], S[n-1], ...; decide first what a sample before the start should be.
@@ -184,20 +176,20 @@ def lagged_matrix(S, taps):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_2", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 05.2 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# %% nbgrader={"grade": true, "grade_id": "ex05_1", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Test 05.1 (2 points: 1 for each function). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
-check.lagged_matrix(lagged_matrix)
+check.scores_and_design(per_frequency_mse, lagged_matrix)
 
 # %% [markdown]
-# From here on the notebook runs **your** functions: 5.1 fills the tables and 5.2
-# builds the design matrix every filter is fitted from. An exercise not done yet
+# From here on the notebook runs **your** functions: `per_frequency_mse` fills the
+# tables and `lagged_matrix` builds the design matrix every filter is fitted from. An exercise not done yet
 # says so in one line and the course's code stands in for it.
 
 # %%
 PER_FREQ = nb05.Source("05.1", per_frequency_mse, nb05.course_per_frequency_mse, "the per-frequency MSE in the tables")
-LAGGED = nb05.Source("05.2", lagged_matrix, nb05.course_lagged_matrix, "the FIR filter's design matrix")
-score = lambda pred, ds: PER_FREQ(pred, ds.targets, ds.config.frequencies)  # {'1': mse, ...} by your 05.1
+LAGGED = nb05.Source("05.1", lagged_matrix, nb05.course_lagged_matrix, "the FIR filter's design matrix")
+score = lambda pred, ds: PER_FREQ(pred, ds.targets, ds.config.frequencies)  # {'1': mse, ...} by your per_frequency_mse
 
 TAPS = baselines.DEFAULT_TAPS
 profiles = {"spec": v1.data, "learnable": corrected.data}
@@ -551,12 +543,12 @@ print(predict.compare(my_prediction, passing[0], CANDIDATES))
 # course uses t0 = 3.7 s, which is special for none of them: it leaves each
 # frequency a different part of a cycle off (0.7 of a cycle at 1 Hz, 0.1 at 3 Hz),
 # and the table shows what the clock scores there, frequency by frequency. The
-# optional experiment after exercise 5.4 asks which t0 is strongest.
+# optional experiment after exercise 5.3 asks which t0 is strongest.
 #
 # The second control is an **input-blind** LSTM: the corrected recipe trained with
 # S = 0 everywhere, which could only learn to count time.
 #
-# ### Exercise 5.3 · The shifted-time test
+# ### Exercise 5.2 · The shifted-time test
 # Write `shifted_test(model, cfg, t0, warmup)`: build the test split (noise seed 2)
 # on a clock that starts at `t0` seconds, with the targets shifted to match; predict
 # it with the frozen model, each stream from a zero state; and score only samples at
@@ -565,8 +557,8 @@ print(predict.compare(my_prediction, passing[0], CANDIDATES))
 # `python -m freqlstm_helpers eval --time-offset` writes to `metrics_offset.json`.
 # Your function scores the models in the table after the check.
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_3_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 05.3
+# %% nbgrader={"grade": false, "grade_id": "ex05_2_solution", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 05.2
 def shifted_test(model, cfg, t0, warmup):
     """Test MSE (overall and per frequency) on a clock starting at t0, the first `warmup` s unscored."""
     # Hint: build_dataset takes a time_offset; evaluate.predict gives (K, N) frozen predictions; ds.t is the clock.
@@ -580,14 +572,14 @@ def shifted_test(model, cfg, t0, warmup):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_3", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-# Test 05.3 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# %% nbgrader={"grade": true, "grade_id": "ex05_2", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Test 05.2 (3 points). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
 check.shifted_test(shifted_test)
 
 # %%
 T0 = 3.7
-SHIFTED = nb05.Source("05.3", shifted_test, nb05.course_shifted_test, "the shifted test")
+SHIFTED = nb05.Source("05.2", shifted_test, nb05.course_shifted_test, "the shifted test")
 blind = runs_for([corrected.with_overrides({"input_blind": True})], "notebook 05")[0]
 shift = {name: (SHIFTED(r.checkpoint_model, r.config, 0.0, WARMUP), SHIFTED(r.checkpoint_model, r.config, T0, WARMUP))
          for name, r in ((CORRECTED, MODELS[CORRECTED]), ("input-blind (S = 0), same recipe", blind))}
@@ -604,7 +596,7 @@ assert clock_usual["mse"] < 1e-9 and clock_moved["mse"] > 0.3, "a pure time-coun
 assert blind_moved["mse"] > 0.3, "a model that cannot see S must fail the shifted test"
 
 # %% [markdown]
-# ### Exercise 5.4 · A verdict from two numbers
+# ### Exercise 5.3 · A verdict from two numbers
 # Write `classify_model(usual, shifted)` that turns a model's usual and shifted
 # test MSE into one of four verdicts:
 # - `"learned nothing"`: the usual test is near the predict-zero baseline;
@@ -620,8 +612,8 @@ assert blind_moved["mse"] > 0.3, "a model that cannot see S must fail the shifte
 # sensible thresholds classify alike: 0.5 is near the baseline, 0.003 is good, 0.2
 # is neither.
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_4_solution", "locked": false, "schema_version": 3, "solution": true}
-# Exercise 05.4
+# %% nbgrader={"grade": false, "grade_id": "ex05_3_solution", "locked": false, "schema_version": 3, "solution": true}
+# Exercise 05.3
 def classify_model(usual, shifted):
     """'extracts', 'counts time', 'learned nothing' or 'unclear'."""
     # Hint: check the baseline case first; the order of your tests matters.
@@ -639,8 +631,8 @@ def classify_model(usual, shifted):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_4", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-# Test 05.4 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
+# %% nbgrader={"grade": true, "grade_id": "ex05_3", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Test 05.3 (1 point). The self-check: PASSED, FAILED (it raises) or NOT DONE (it lets Run All go on).
 # The grader tests your function on fresh inputs of its own, in a sandbox.
 check.classify_model(classify_model)
 
@@ -653,7 +645,7 @@ check.classify_model(classify_model)
 my_prediction = None  # one of "extracts", "counts time", "learned nothing", "unclear"
 
 # %%
-VERDICT = nb05.Source("05.4", classify_model, nb05.course_verdict, "each verdict")
+VERDICT = nb05.Source("05.3", classify_model, nb05.course_verdict, "each verdict")
 VERDICTS = ("extracts", "counts time", "learned nothing", "unclear")
 verdicts = {name: VERDICT(row[COLS[0]], row[COLS[1]]) for name, row in table.items()}
 display(tables.table({name: {**{c: f"{row[c]:.4f}" for c in COLS[:2]}, "verdict": verdicts[name]}
@@ -680,7 +672,7 @@ assert clock_usual["mse"] <= 0.008 and clock_moved["mse"] >= 0.45, "counts time"
 # 3.7 s the clock is only 0.1 of a cycle off at 3 Hz. Which t0 would make the
 # test hardest for a clock at **every** frequency? The cell below scores the clock
 # on a grid of t0 (your 5.1), picks the t0 whose easiest frequency the clock still
-# fails worst, and scores the corrected model there with your 5.3. Change the grid
+# fails worst, and scores the corrected model there with your 5.2. Change the grid
 # or the rule, predict what happens, run it. Can you say, from the periods alone,
 # where the best t0 lies and how large the clock's error there can be?
 

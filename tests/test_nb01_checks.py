@@ -1,4 +1,4 @@
-"""Notebook 01's checks: the guard against passing the course's own helper, and Exercise 01.4's rule."""
+"""Notebook 01's checks: the guard against passing the course's own helper, and Exercise 01.2b's rule (peak_present)."""
 import numpy as np
 import pytest
 

@@ -82,10 +82,10 @@ def test_a_step_needs_the_torch_stream_engine():
 
 def test_a_stub_leaves_no_folder_and_falls_back(runs_dir, capsys):
     cfg = tiny_cfg()
-    got = fallback.mine_or_course("04.3", lambda: runs.cached_train(cfg, step=stub, progress=False),
+    got = fallback.mine_or_course("04.2", lambda: runs.cached_train(cfg, step=stub, progress=False),
                                   lambda: "the course's run", "the run")
     assert (got.value, got.mine) == ("the course's run", False)
-    assert "exercise 04.3 not done yet" in capsys.readouterr().out
+    assert "exercise 04.2 not done yet" in capsys.readouterr().out
     assert not runs.step_run_dir(cfg, stub).exists(), "a stub's crash must not leave a run folder behind"
 
 

@@ -1,6 +1,6 @@
 """Notebook 05's results come from the student's functions (issue 19): the fitted FIR filter from their
-`lagged_matrix` (05.2), the tables from their `per_frequency_mse` (05.1), the shifted test from their
-`shifted_test` (05.3), the verdicts from their `classify_model` (05.4).
+`lagged_matrix` (05.1b), the tables from their `per_frequency_mse` (05.1a), the shifted test from their
+`shifted_test` (05.2), the verdicts from their `classify_model` (05.3).
 
 The notebook's code cells run here in one namespace (the instructor version, so the solutions are the
 student's functions), with each solution replaced by a spy right after its cell. Sections 3-5 and 7-8 are
@@ -72,7 +72,7 @@ def test_the_fitted_filter_is_fitted_from_the_students_lagged_matrix(run):
     # The filter's Gram matrix is the student's matrix's: a matrix with its lag-0 column zeroed gives a filter
     # whose lag-0 weight is 0, which the course's own design could never give.
     poisoned = lambda S, taps: np.hstack([np.zeros((len(S), 1)), spies["lagged_matrix"].fn(S, taps)[:, 1:]])
-    src = ns["nb05"].Source("05.2", poisoned, ns["nb05"].course_lagged_matrix, "test")
+    src = ns["nb05"].Source("05.1", poisoned, ns["nb05"].course_lagged_matrix, "test")
     fir, _, _ = ns["nb05"].fit_fir(src, learnable["train"], learnable["validation"], 50)
     assert np.abs(fir.weights[0]).max() < 1e-12 and np.abs(fir.weights[1]).max() > 1e-3
 
@@ -101,12 +101,12 @@ def test_a_stub_falls_back_to_the_course_with_one_line(capsys):
 
     def stub(S, taps):
         raise NotImplementedError
-    src = nb05.Source("05.2", stub, nb05.course_lagged_matrix, "the FIR filter's design matrix")
+    src = nb05.Source("05.1", stub, nb05.course_lagged_matrix, "the FIR filter's design matrix")
     S = np.arange(6.0)
     assert np.array_equal(src(S, 3), nb05.course_lagged_matrix(S, 3)) and src.mine is False
     src(S, 2)
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "exercise 05.2 not done yet" in out and src.calls == 2
+    assert out.count("\n") == 1 and "exercise 05.1 not done yet" in out and src.calls == 2
 
 
 def test_two_predict_then_run_cells_and_one_optional_experiment():

@@ -26,7 +26,7 @@ def course_early_stop_epoch(history, patience: int, min_delta: float):
 
 
 def course_targets(seeds) -> dict:
-    """Exercise 04.4's answer: each target judged on the seed that does worst on it."""
+    """The targets' verdict: each target judged on the run that does worst on it."""
     seeds = list(seeds)
     return {"frequency": max(s["worst"] for s in seeds) <= 0.01, "ratio": max(s["ratio"] for s in seeds) <= 1.2}
 

@@ -18,7 +18,7 @@ from tests.browser.test_lab import (NOTEBOOKS, PROMPTS_JS, STDERR_JS, clear_then
                                     wait_until_all_ran)
 
 CHECK_CALL = re.compile(r"^check\.\w+\(\w+\)", re.M)
-VERDICT = re.compile(r"\[check (\d\d\.\d+) \w+\] (PASSED|FAILED|NOT DONE)")
+VERDICT = re.compile(r"\[check (\d\d\.\d+)[a-z]? [^\]]+\] (PASSED|FAILED|NOT DONE)")
 FALLBACK = re.compile(r"\[exercise (\d\d\.\d+) not done yet\]")
 OUTPUTS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')].map(
     c => [...c.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'))"""

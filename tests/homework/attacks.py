@@ -333,13 +333,6 @@ def _tests_to(stem, text):
     return stem, build
 
 
-def _two(stem, first, second):
-    def build(release, source):
-        nb = solution(_clean(release), *first)
-        return solution(nb, *second)
-    return stem, build
-
-
 # name -> (notebook, builder). Every one must score 0 on every exercise of its notebook.
 ATTACKS = {
     # forging the test cell's outcome from inside the kernel
@@ -370,7 +363,7 @@ ATTACKS = {
     # a course function or torch built-in computing the answer
     "default_arg_capture": _into(NB01, "ex01_2_solution", DEFAULT_ARG),
     "alias": _into(NB01, "ex01_2_solution", ALIAS),
-    "through_another_exercise": _two(NB01, ("ex01_4_solution", VIA_OTHER_EXERCISE), ("ex01_2_solution", USES_PEAK)),
+    "through_another_exercise": _into(NB01, "ex01_2_solution", VIA_OTHER_EXERCISE + USES_PEAK),
     "lstm_cell_default_arg": _into(NB02, "ex02_1_solution", LSTM_CELL),
     "model_step": _into(NB02, "ex02_1_solution", MODEL_STEP),
     "autograd": _into(NB02, "ex02_2_solution", AUTOGRAD),
@@ -389,23 +382,24 @@ ATTACKS = {
     "autograd_by_getattr": _into(NB02, "ex02_2_solution", AUTOGRAD_HIDDEN),
 }
 
-# Exercises an attack solves honestly on the way (the course function it uses belongs to another exercise).
-HONEST_PARTS = {"through_another_exercise": {"ex01_4"}}
+# Points an attack earns honestly on the way: {test cell: points}. Its peak_present (part b of 01.2) may
+# use the course's spectrum, which is part a's answer; part a reaching it through part b scores 0.
+HONEST_PARTS = {"through_another_exercise": {"ex01_2": 2.0}}
 
 # Attacks whose exercise code, with the static check out of the way, still cannot score in the
 # sandbox: the runtime layer alone (stubs, seccomp, audit hook, read-only files) stops them.
 RUNTIME_ONLY = {
-    "default_arg_capture": ("01.2", "ex01_2_solution", DEFAULT_ARG),
-    "alias": ("01.2", "ex01_2_solution", ALIAS),
-    "getattr_computed": ("01.2", "ex01_2_solution", GETATTR),
-    "eval": ("01.2", "ex01_2_solution", EVAL),
-    "importlib_reload": ("01.2", "ex01_2_solution", RELOAD),
-    "vars": ("01.2", "ex01_2_solution", VARS),
-    "dunder_dict": ("01.2", "ex01_2_solution", DICT),
-    "dunder_import": ("01.2", "ex01_2_solution", IMPORT_DUNDER),
-    "fresh_python": ("01.2", "ex01_2_solution", FRESH_PYTHON),
-    "code_swap": ("01.2", "ex01_2_solution", CODE_SWAP),
-    "sys_modules": ("01.2", "ex01_2_solution", SYS_MODULES),
+    "default_arg_capture": ("01.2a", "ex01_2_solution", DEFAULT_ARG),
+    "alias": ("01.2a", "ex01_2_solution", ALIAS),
+    "getattr_computed": ("01.2a", "ex01_2_solution", GETATTR),
+    "eval": ("01.2a", "ex01_2_solution", EVAL),
+    "importlib_reload": ("01.2a", "ex01_2_solution", RELOAD),
+    "vars": ("01.2a", "ex01_2_solution", VARS),
+    "dunder_dict": ("01.2a", "ex01_2_solution", DICT),
+    "dunder_import": ("01.2a", "ex01_2_solution", IMPORT_DUNDER),
+    "fresh_python": ("01.2a", "ex01_2_solution", FRESH_PYTHON),
+    "code_swap": ("01.2a", "ex01_2_solution", CODE_SWAP),
+    "sys_modules": ("01.2a", "ex01_2_solution", SYS_MODULES),
     "lstm_cell": ("02.1", "ex02_1_solution", LSTM_CELL),
     "model_step": ("02.1", "ex02_1_solution", MODEL_STEP),
     "autograd": ("02.2", "ex02_2_solution", AUTOGRAD),

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NB_DIR = ROOT / "notebooks"
 NB01, NB02 = attacks.NB01, attacks.NB02
 TEST_LIMITS = sandbox.Limits(cpu_seconds=5.0, wall_seconds=15.0, startup_seconds=90.0)
-PARTIAL = {NB01: {"01.1", "01.3"}, NB02: {"02.2"}}
+PARTIAL = {NB01: {"01.1"}, NB02: {"02.2"}}
 
 
 def need_bwrap():

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 
 STUB = "raise NotImplementedError()"
-CHECK_CALL = re.compile(r"^check\.(\w+)\((\w+)\)", re.M)
+CHECK_CALL = re.compile(r"^check\.(\w+)\(([\w, ]+)\)", re.M)
 EXERCISE = re.compile(r"^# Exercise (\d\d\.\d+)", re.M)
 
 

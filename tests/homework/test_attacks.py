@@ -28,9 +28,9 @@ DENIED = {"default_arg_capture", "alias", "through_another_exercise", "lstm_cell
 def test_the_attack_scores_zero(graded_class, name):
     stem = attacks.ATTACKS[name][0]
     rows = by_exercise(graded_class[1], f"attack_{name}", stem)
-    honest = attacks.HONEST_PARTS.get(name, set())
-    got = {k: float(r["points"]) for k, r in rows.items() if k not in honest}
-    assert set(got.values()) == {0.0}, {k: (r["status"], r["note"]) for k, r in rows.items()}
+    honest = attacks.HONEST_PARTS.get(name, {})
+    got = {k: float(r["points"]) for k, r in rows.items()}
+    assert got == {k: honest.get(k, 0.0) for k in got}, {k: (r["status"], r["note"]) for k, r in rows.items()}
 
 
 @pytest.mark.parametrize("name", sorted(DYNAMIC))

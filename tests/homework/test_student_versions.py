@@ -20,7 +20,7 @@ from tests.homework.conftest import NB_DIR
 NOTEBOOKS = sorted(NB_DIR.glob("0*.ipynb"))
 # Notebooks converted to nbgrader so far; a later one joins by getting the metadata (INSTRUCTORS.md).
 MUST_BE_GRADED = {p.stem for p in NOTEBOOKS}  # every notebook's exercises carry nbgrader metadata
-CHECK_CALL = re.compile(r"^check\.(\w+)\((\w+)\)", re.M)
+CHECK_CALL = re.compile(r"^check\.(\w+)\(([\w, ]+)\)", re.M)
 EXERCISE = re.compile(r"^#\s*Exercise\s+(\d\d)\.(\d+)\s*$", re.M)
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -167,26 +167,25 @@ def _namespace(path):
 def test_self_check_tells_stub_from_solution(path, ex, i, nxt, course, capsys):
     _, student, _ = course
     nb = load(path)
-    name, fn_name = CHECK_CALL.search(nb.cells[nxt].source).groups()
+    name, names = CHECK_CALL.search(nb.cells[nxt].source).groups()
+    fns = [n.strip() for n in names.split(",")]  # an exercise with two parts checks both functions
     stub_cell = next(c.source for c in load(student / path.name).cells
                      if c.cell_type == "code" and re.search(rf"^# Exercise {re.escape(ex)}\s*$", c.source, re.M))
-    assert "raise NotImplementedError()" in stub_cell and BEGIN not in stub_cell
+    assert stub_cell.count("raise NotImplementedError()") == len(fns) and BEGIN not in stub_cell
     solved, stub = _namespace(path), _namespace(path)
     exec(compile(nb.cells[i].source, f"{path.name}:{ex}", "exec"), solved)
     exec(compile(stub_cell, f"{path.name}:{ex} stub", "exec"), stub)
     check_fn = getattr(check, name)
-    res_stub, res_sol = check_fn.result(stub[fn_name]), check_fn.result(solved[fn_name])
-    assert res_stub.status == check.NOT_DONE, str(res_stub)
-    assert res_sol.status == check.PASSED, str(res_sol)
     capsys.readouterr()
-    assert check_fn(solved[fn_name]) is None
-    assert capsys.readouterr().out.strip() == str(res_sol), "the check prints its verdict"
-    assert check_fn(stub[fn_name]) is None, "NOT DONE lets the student's Run All go on"
-    assert capsys.readouterr().out.strip() == str(res_stub), "the check prints its verdict"
-    wrong = check_fn.result(lambda *a, **k: None)
-    assert wrong.status == check.FAILED, str(wrong)
-    with pytest.raises(check.CheckFailed):
-        check_fn(lambda *a, **k: None)
+    assert check_fn(*[solved[f] for f in fns]) is None
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == len(fns) and all(" PASSED: " in line for line in said), said
+    assert check_fn(*[stub[f] for f in fns]) is None, "NOT DONE lets the student's Run All go on"
+    said = capsys.readouterr().out.strip().splitlines()
+    assert len(said) == 1 and f"[check {ex}" in said[0] and "] NOT DONE: " in said[0], "one line per exercise"
+    for k in range(len(fns)):  # a wrong answer in any one part fails the exercise, loudly
+        with pytest.raises(check.CheckFailed):
+            check_fn(*[(lambda *a, **kw: None) if j == k else solved[f] for j, f in enumerate(fns)])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -208,7 +207,7 @@ def assert_runs_clean(nb, exercise_ids):
         assert not errors, f"cell {idx} raised {errors[0].ename}: {errors[0].evalue}\n{cell.source[:300]}"
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         if CHECK_CALL.search(cell.source):
-            verdict = re.search(r"\[check (\d\d\.\d+) \w+\] (PASSED|FAILED|NOT DONE)", text)
+            verdict = re.search(r"\[check (\d\d\.\d+)[a-z]? [^\]]+\] (PASSED|FAILED|NOT DONE)", text)
             assert verdict and verdict.group(2) == check.NOT_DONE, f"cell {idx}: {text!r}"
             seen.add(verdict.group(1))
     assert seen == set(exercise_ids), f"checks seen {sorted(seen)}, exercises {sorted(exercise_ids)}"

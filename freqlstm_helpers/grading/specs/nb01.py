@@ -10,7 +10,7 @@ from . import probes
 from .base import Exercise, Notebook
 
 
-# --- 01.1 noisy_mixture ---------------------------------------------------------------
+# --- 01.1a noisy_mixture ---------------------------------------------------------------
 def _mixture_cases(rng):
     out = []
     for _ in range(3):
@@ -29,7 +29,7 @@ def _mixture_reference(case):
                      for m in range(n)])
 
 
-# --- 01.2 amplitude_spectrum -----------------------------------------------------------
+# --- 01.2a amplitude_spectrum -----------------------------------------------------------
 def _spectrum_cases(rng):
     out = []
     for n in (int(rng.integers(40, 120)) * 2, int(rng.integers(40, 120)) * 2 + 1):
@@ -53,7 +53,7 @@ def _spectrum_reference(case):
     return [np.arange(n // 2 + 1) * fs / n, np.array(heights)]
 
 
-# --- 01.3 predict_zero -------------------------------------------------------------------
+# --- 01.1b predict_zero -------------------------------------------------------------------
 def _zero_cases(rng):
     return [{"args": [rng.normal(float(rng.uniform(-1, 1)), float(rng.uniform(0.1, 2)), int(n))]}
             for n in rng.integers(1, 400, 3)]
@@ -64,7 +64,7 @@ def _zero_reference(case):
     return sum(float(v) * float(v) for v in y) / len(y)
 
 
-# --- 01.4 peak_present -------------------------------------------------------------------
+# --- 01.2b peak_present -------------------------------------------------------------------
 def _peak_cases(rng):
     """Signals built bin by bin, so the truth needs no FFT; every bin at f stays >= 2% away from the threshold."""
     out = []

@@ -16,7 +16,7 @@ _FROZEN = ("trainer.frozen_predict", "trainer.frozen_mse", "trainer.frozen_metri
            "state_checks.outputs_over_rows")
 
 
-# --- 03.1 train_l1_rows -----------------------------------------------------------------
+# --- 03.1a train_l1_rows -----------------------------------------------------------------
 def _l1_cases(rng):
     from freqlstm_helpers.data import SignalConfig, build_dataset
     out = []
@@ -52,7 +52,7 @@ def _losses(cmp):
     return compare
 
 
-# --- 03.2 block_means -------------------------------------------------------------------
+# --- 03.1b block_means -------------------------------------------------------------------
 def _block_cases(rng):
     return [{"args": [rng.random(int(b) * int(n)), int(b)]} for b, n in zip(rng.integers(2, 7, 3), rng.integers(1, 60, 3))]
 
@@ -63,7 +63,7 @@ def _block_reference(case):
     return np.array([sum(losses[i * n:(i + 1) * n]) / n for i in range(b)])
 
 
-# --- 03.3 blind_rows --------------------------------------------------------------------
+# --- 03.2a blind_rows --------------------------------------------------------------------
 def _blind_cases(rng):
     return [{"args": [rng.normal(size=(int(n), int(w))).astype(np.float32)]}
             for n, w in zip(rng.integers(1, 40, 3), rng.integers(2, 8, 3))]
@@ -76,7 +76,7 @@ def _blind_reference(case):
     return {"out": out, "inputs_untouched": True}
 
 
-# --- 03.4 frozen_mse --------------------------------------------------------------------
+# --- 03.2b frozen_mse --------------------------------------------------------------------
 def _frozen_cases(rng):
     return [{"seed": int(rng.integers(0, 10_000)), "hidden": int(h), "X": rng.normal(size=(int(n), 5)).astype(np.float32),
              "y": rng.normal(size=int(n))} for h, n in zip(rng.choice([16, 64], 2), rng.integers(50, 300, 2))]
@@ -96,7 +96,7 @@ def _frozen_reference(case):
     return {"out": float(np.mean((np.array(preds) - case["y"]) ** 2)), "weights_unchanged": True}
 
 
-# --- 03.5 last_target_mse ------------------------------------------------------------------
+# --- 03.3 last_target_mse ------------------------------------------------------------------
 def _last_cases(rng):
     out = []
     for n in rng.integers(2, 600, 3):

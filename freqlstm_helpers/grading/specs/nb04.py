@@ -33,7 +33,7 @@ def _stop_reference(case):
     return None
 
 
-# --- 04.2 tbptt_windows ------------------------------------------------------------------
+# --- 04.2a tbptt_windows ------------------------------------------------------------------
 def _window_cases(rng):
     pairs = [(int(rng.integers(1, 60)), int(rng.integers(1, 70))) for _ in range(4)]
     k = int(rng.integers(2, 50))
@@ -49,7 +49,7 @@ def _window_reference(case):
     return out
 
 
-# --- 04.3 window_step ---------------------------------------------------------------------
+# --- 04.2b window_step ---------------------------------------------------------------------
 def _step_cases(rng):
     stride = int(rng.choice([40, 50, 100]))
     return [{"overrides": {"streams.stride": stride, "streams.window": stride * int(rng.integers(1, 4)),

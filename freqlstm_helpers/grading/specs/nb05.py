@@ -11,7 +11,7 @@ _SCORES = ("evaluate.scores", "evaluate.frozen_metrics", "metrics.per_frequency_
            "trainer.frozen_metrics", "stream_trainer.stream_mse", "stream_trainer.frozen_metrics")
 
 
-# --- 05.1 per_frequency_mse ----------------------------------------------------------------
+# --- 05.1a per_frequency_mse ----------------------------------------------------------------
 def _mse_cases(rng):
     out = []
     for _ in range(3):
@@ -28,7 +28,7 @@ def _mse_reference(case):
     return {f"{f:g}": sum((pred[k, n] - target[k, n]) ** 2 for n in range(N)) / N for k, f in enumerate(freqs)}
 
 
-# --- 05.2 lagged_matrix ----------------------------------------------------------------------
+# --- 05.1b lagged_matrix ----------------------------------------------------------------------
 def _lag_cases(rng):
     return [{"args": [rng.normal(size=int(n)), int(t)]} for n, t in zip(rng.integers(1, 50, 4), rng.integers(1, 20, 4))]
 
@@ -38,7 +38,7 @@ def _lag_reference(case):
     return np.array([[S[n - j] if n - j >= 0 else 0.0 for j in range(taps)] for n in range(len(S))]).reshape(len(S), taps)
 
 
-# --- 05.3 shifted_test -----------------------------------------------------------------------
+# --- 05.2 shifted_test -----------------------------------------------------------------------
 def _shift_cases(rng):
     return [{"overrides": {"seed": int(rng.integers(0, 10_000))}, "t0": float(np.round(rng.uniform(0.5, 9.0), 3)),
              "warmup": float(np.round(rng.uniform(0.05, 1.5), 3))}]
@@ -52,7 +52,7 @@ def _shift_reference(case):
     return {"mse": ref["test_mse"], "per_frequency": ref["test_mse_per_frequency"]}
 
 
-# --- 05.4 classify_model -----------------------------------------------------------------------
+# --- 05.3 classify_model -----------------------------------------------------------------------
 def _classify_cases(rng):
     # The thresholds are the student's choice (read off the notebook's tables), so every case sits far from any
     # sensible one (a good model may be judged by the course's target, 0.01): good <= 0.008, near the baseline

@@ -226,7 +226,7 @@ def amplitude_spectrum(x, fs):
 
 
 def peak_present(S, fs, f, factor=10):
-    """The course's rule: does the bin nearest f stand at least `factor` x the median bin (0 Hz left out)?"""
+    """The course's rule: does the spectrum of S stand at least `factor` x above its noise floor at f?"""
     ### BEGIN SOLUTION
     freqs, amp = amplitude_spectrum(S, fs)
     k = int(np.argmin(np.abs(freqs - f)))

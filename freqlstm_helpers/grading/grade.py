@@ -275,8 +275,8 @@ def _record(course: Path, sub, result: dict, releases: dict, static: dict, run: 
             v.notes = [n for n in notes if ex.grade_id in n.split()]
             cells.setdefault(ex.grade_id, []).append((v, ex.function))
         verdicts = []
-        for parts in cells.values():
-            v = merge_parts([p for p, _ in parts], [f for _, f in parts])
+        for judged in cells.values():
+            v = merge_parts([p for p, _ in judged], [f for _, f in judged])
             if v.status == MANUAL:
                 report.manual.append(f"{sub.student}/{stem} {v.exercise}: {v.message[:200]}")
             verdicts.append(v.to_dict())

@@ -84,8 +84,9 @@ def test_graded_exercise_metadata(path, ex, i, nxt):
                    "solution": True}, f"{ex}: solution cell metadata {sol}"
     assert {k: test.get(k) for k in ("grade", "grade_id", "locked", "schema_version", "solution")} == \
         {"grade": True, "grade_id": gid, "locked": True, "schema_version": 3, "solution": False}, f"{ex}: {test}"
-    spec = next(e for e in SPECS[path.stem].exercises if e.id == ex)
-    assert test.get("points", 0) == spec.points > 0, f"{ex}: the test cell's points and the spec's must agree"
+    parts = [e for e in SPECS[path.stem].exercises if e.number == ex]  # one function, or parts a and b
+    assert parts and test.get("points", 0) == sum(e.points for e in parts) > 0, \
+        f"{ex}: the test cell's points and the spec's (summed over its parts) must agree"
     assert "HIDDEN TESTS" not in nb.cells[nxt].source, \
         f"{ex}: hidden tests live in freqlstm_helpers/grading/specs/, never in a notebook"
 

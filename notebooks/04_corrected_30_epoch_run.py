@@ -298,7 +298,7 @@ predict.compare(my_prediction, verdict_es, ("earlier", "the same", "later", "dep
 # ### Exercise 4.2 · Truncated BPTT: where the windows fall, and one window
 # Two functions, one cell. First, `tbptt_windows(n, k)` returns the
 # `(start, stop)` pairs that split `n` steps into consecutive windows of `k`:
-# no step lost or repeated. Step 3 counts optimiser steps with it.
+# no step lost or repeated. The ladder below counts optimiser steps per epoch with it.
 #
 # Then the heart of the stream trainer, one window:
 # `window_step(model, optimizer, x_win, y_scored, state, max_norm)`:

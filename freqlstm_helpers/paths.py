@@ -17,6 +17,16 @@ def repo_root() -> Path:
     return Path.cwd()
 
 
+def shown(path) -> str:
+    """A path as a notebook prints it: relative to the course folder, or whole when it lies elsewhere
+    (FREQLSTM_RUNS or FREQLSTM_FIGURES may point anywhere)."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(repo_root()))
+    except ValueError:
+        return str(path)
+
+
 def runs_dir() -> Path:
     return Path(os.environ.get("FREQLSTM_RUNS", repo_root() / "runs"))
 

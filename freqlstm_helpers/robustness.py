@@ -208,7 +208,7 @@ def main(argv=None) -> int:
     print(summary_markdown(rep))
     print()
     print(f"targets met by the worst seed under the worst profile: {rep['targets_met']}")
-    print(f"wrote {out.relative_to(paths.repo_root())}")
+    print(f"wrote {paths.shown(out)}")
     return 0 if all(rep["targets_met"].values()) else 1
 
 

@@ -180,7 +180,7 @@ assert agree >= 100, "the first rows, before rounding is amplified, must agree"
 ours = run.epoch_losses
 display(tables.table({e: {"report": f"{r:.4f}", "ours (seed 0)": f"{o:.4f}", "difference": f"{o - r:+.4f}"}
                       for e, (r, o) in enumerate(zip(REPORT, ours), 1)}, "epoch"))
-print(f"run folder: {run.run_dir.relative_to(paths.repo_root()) if run.run_dir else '(not saved)'}")
+print(f"run folder: {paths.shown(run.run_dir) if run.run_dir else '(not saved)'}")
 
 assert 0.25 <= ours[0] <= 0.34, f"epoch 1 online loss {ours[0]:.4f} outside [0.25, 0.34]"
 assert ours.argmin() == 0, "epoch 1 should be the lowest of the five"

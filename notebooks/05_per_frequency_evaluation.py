@@ -77,7 +77,7 @@ def runs_for(cfgs, made_by):
     results = runs.cached_train_many(cfgs, progress=PROGRESS)
     for cfg, was, r in zip(cfgs, cached, results):
         print(f"{cfg.name:<28} {'loaded from' if was else 'made now (normally made by ' + made_by + '), saved to'} "
-              f"{r.run_dir.relative_to(paths.repo_root())}")
+              f"{paths.shown(r.run_dir)}")
     return results
 
 v1 = load_config(paths.configs_dir() / "v1_lr1e-3.yaml").replace(engine="fused")

@@ -17,7 +17,7 @@ from tests.browser.conftest import STUDENT
 from tests.browser.test_lab import (NOTEBOOKS, PROMPTS_JS, STDERR_JS, clear_then_run_all, open_notebook, page_in,
                                     wait_until_all_ran)
 
-CHECK_CALL = re.compile(r"^check\.\w+\(\w+\)", re.M)
+CHECK_CALL = re.compile(r"^check\.\w+\([\w, ]+\)", re.M)
 VERDICT = re.compile(r"\[check (\d\d\.\d+)[a-z]? [^\]]+\] (PASSED|FAILED|NOT DONE)")
 FALLBACK = re.compile(r"\[exercise (\d\d\.\d+) not done yet\]")
 OUTPUTS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')].map(

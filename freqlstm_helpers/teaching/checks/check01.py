@@ -65,7 +65,7 @@ def predict_zero_mse(fn) -> CheckResult:
         z = rng.normal(size=300)
         return [cmp("mse(sines)", fn(y), 0.5, atol=1e-6),
                 cmp("mse(random)", fn(z), float(np.dot(z, z) / z.size))]
-    return run_check("01.1b predict_zero_mse", fn, comparisons,
+    return run_check("01.1b predict_zero", fn, comparisons,
                      "Hint: start from the definition, MSE = mean over rows of (prediction - target)^2, "
                      "with this model's prediction put in; return one number.")
 

@@ -93,17 +93,17 @@ def l1_epoch(fn) -> CheckResult:
     hint = ("Hint: per row: step the model from the carried state, take the squared error, clear the old "
             "gradients, backward, clip the global norm, step the optimiser, then detach the state you carry on.")
     X, y, ref = _l1_reference(n)
-    stopped, mine = _run_student_loop("03.1a l1_epoch", lambda: _students_l1(fn, X, y), hint,
+    stopped, mine = _run_student_loop("03.1a train_l1_rows", lambda: _students_l1(fn, X, y), hint,
                                       "backward ran into the previous row's graph: the state you carry still "
                                       "holds it. Detach the state after each step (model.detach).")
     if stopped is not None:  # a CheckResult is falsy unless it passed
         return stopped
     c = cmp("losses", mine, ref, atol=1e-6, rtol=0)
     if c["approx"]:
-        return CheckResult("03.1a l1_epoch", PASSED, f"{'exact' if c['exact'] else 'approx'} match with the reference "
+        return CheckResult("03.1a train_l1_rows", PASSED, f"{'exact' if c['exact'] else 'approx'} match with the reference "
                            f"engine over {n} rows, max |difference| {c['maxdiff']:.3g}.")
     if not c["shape_ok"]:
-        return CheckResult("03.1a l1_epoch", FAILED, f"you returned shape {c['shape']}, expected ({n},): one "
+        return CheckResult("03.1a train_l1_rows", FAILED, f"you returned shape {c['shape']}, expected ({n},): one "
                            f"online loss per row. {hint}")
     first = int(np.argmax(np.abs(mine - ref) > 1e-6))
     _, _, reset = _l1_reference(min(n, 50), reset_every_row=True)
@@ -114,7 +114,7 @@ def l1_epoch(fn) -> CheckResult:
     else:
         why = (f"rows 0-{first - 1} agree, row {first} differs ({mine[first]:.6g} vs {ref[first]:.6g}): "
                f"the update itself (zero_grad, clip, step order) or the carried state is off.")
-    return CheckResult("03.1a l1_epoch", FAILED, f"{why} {hint}")
+    return CheckResult("03.1a train_l1_rows", FAILED, f"{why} {hint}")
 
 
 @exercise

@@ -21,20 +21,20 @@ COUNTS = re.compile(r"\d+ exercises, \d+ points")
 
 def rows() -> list[dict]:
     """One row per exercise (test cell); an exercise's parts are listed together and their points summed."""
-    out: dict = {}
+    out = []
     for stem, nb in specs.NOTEBOOKS.items():
-        for ex in nb.exercises:
-            if ex.number not in EFFORT:
-                raise KeyError(f"exercise {ex.number} has no (difficulty, minutes) in grading/specs/effort.py")
-            difficulty, minutes = EFFORT[ex.number]
-            row = out.setdefault(ex.number, {"id": ex.number, "functions": [], "grade_id": ex.grade_id, "points": 0.0,
-                                             "difficulty": difficulty, "minutes": minutes, "notebook": stem})
-            row["functions"].append(ex.function)
-            row["points"] += float(ex.points)
-    unused = set(EFFORT) - set(out)
+        for gid, parts in nb.cells().items():
+            number = parts[0].number
+            if number not in EFFORT:
+                raise KeyError(f"exercise {number} has no (difficulty, minutes) in grading/specs/effort.py")
+            difficulty, minutes = EFFORT[number]
+            out.append({"id": number, "functions": [ex.function for ex in parts], "grade_id": gid,
+                        "points": sum(float(ex.points) for ex in parts), "difficulty": difficulty,
+                        "minutes": minutes, "notebook": stem})
+    unused = set(EFFORT) - {r["id"] for r in out}
     if unused:
         raise KeyError(f"grading/specs/effort.py lists {sorted(unused)}, which no graded spec has")
-    return list(out.values())
+    return out
 
 
 def counts() -> str:

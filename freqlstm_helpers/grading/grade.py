@@ -68,9 +68,7 @@ def check_specs(course: Path, graded: list[str]) -> None:
         release = nbformat.read(course / "release" / stem / f"{stem}.ipynb", as_version=4)
         spec = specs.NOTEBOOKS[stem]
         tests = {gid: c.metadata["nbgrader"].get("points") for gid, c in test_cells(release).items()}
-        want: dict = {}
-        for ex in spec.exercises:  # an exercise's parts share one test cell: its points are their sum
-            want[ex.grade_id] = want.get(ex.grade_id, 0.0) + float(ex.points)
+        want = {gid: sum(float(ex.points) for ex in parts) for gid, parts in spec.cells().items()}
         if tests.keys() != want.keys():
             raise GradingError(f"{stem}: the release's test cells {sorted(tests)} and the spec's exercises "
                                f"{sorted(want)} differ")
@@ -236,11 +234,9 @@ def grade(notebooks_dir: Path, submissions: Path, course: Path, out_csv: Path, j
 def _unreadable_verdicts(course: Path, student: str, stem: str, why: str, seed: int) -> None:
     """Verdicts for a notebook nbgrader cannot read either: every exercise FAILED, saying why (no gradebook entry)."""
     from .verdicts import FAILED, Verdict
-    per_cell: dict = {}
-    for ex in specs.NOTEBOOKS[stem].exercises:
-        per_cell.setdefault(ex.grade_id, [ex.number, 0.0])[1] += float(ex.points)
-    vs = [Verdict(number, gid, FAILED, f"the notebook handed in is not readable ({why}).", 0.0, most).to_dict()
-          for gid, (number, most) in per_cell.items()]
+    vs = [Verdict(parts[0].number, gid, FAILED, f"the notebook handed in is not readable ({why}).", 0.0,
+                  sum(float(ex.points) for ex in parts)).to_dict()
+          for gid, parts in specs.NOTEBOOKS[stem].cells().items()]
     path = verdicts_path(course, student, stem)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"student": student, "notebook": stem, "seed": seed, "notes": [], "verdicts": vs}))
@@ -265,18 +261,17 @@ def _record(course: Path, sub, result: dict, releases: dict, static: dict, run: 
         spec = specs.NOTEBOOKS[stem]
         sols = solution_sources(sub.notebooks[stem], releases[stem])
         notes = test_cell_changes(sub.notebooks[stem], releases[stem])
-        cells: dict = {}  # grade_id -> [(part verdict, function)]: an exercise's parts share one test cell
-        for ex in spec.exercises:
-            frame = result["frames"].get(f"{stem}|{ex.id}")
-            refs = [decode(r) for r in result["references"][ex.id]]
-            cases = [decode(c) for c in run["cases"][ex.id]]
-            v = judge(ex, frame, refs, cases, float(ex.points), sols.get(ex.solution_id) is not None,
-                      static[(sub.student, stem)][ex.id])
-            v.notes = [n for n in notes if ex.grade_id in n.split()]
-            cells.setdefault(ex.grade_id, []).append((v, ex.function))
         verdicts = []
-        for judged in cells.values():
-            v = merge_parts([p for p, _ in judged], [f for _, f in judged])
+        for gid, members in spec.cells().items():  # one verdict per test cell: an exercise's parts merged
+            judged = []
+            for ex in members:
+                frame = result["frames"].get(f"{stem}|{ex.id}")
+                refs = [decode(r) for r in result["references"][ex.id]]
+                cases = [decode(c) for c in run["cases"][ex.id]]
+                judged.append(judge(ex, frame, refs, cases, float(ex.points), sols.get(ex.solution_id) is not None,
+                                    static[(sub.student, stem)][ex.id]))
+                judged[-1].notes = [n for n in notes if gid in n.split()]
+            v = merge_parts(judged, [ex.function for ex in members])
             if v.status == MANUAL:
                 report.manual.append(f"{sub.student}/{stem} {v.exercise}: {v.message[:200]}")
             verdicts.append(v.to_dict())

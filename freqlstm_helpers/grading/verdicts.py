@@ -240,10 +240,8 @@ def _idea(ex) -> str:
     The line-level hint (close to the solution) stays in the notebook, on request:
     `check.hint("01.2", level=2)`; a grading report never spells it out.
     """
-    from ..teaching.checks import core
-    core._load(ex.number)
-    concept = core.CONCEPTS.get(ex.number, "")
-    return f"{concept} (A closer hint: check.hint(\"{ex.number}\", level=2) in your notebook.)".strip()
+    from ..teaching.checks.core import idea
+    return idea(ex.number, where=" in your notebook")
 
 
 _SEVERITY = [PASSED, NOT_DONE, FAILED, MANUAL]

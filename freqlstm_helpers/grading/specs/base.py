@@ -77,6 +77,13 @@ class Notebook:
     setup_cells: int = 1                      # how many leading code cells of the release are its setup
     preimport: tuple = field(default=())      # modules the sandbox imports before forking (speed)
 
+    def cells(self) -> dict[str, tuple]:
+        """{test cell grade_id: its exercise's parts, in order}: what one test cell (and its points) covers."""
+        out: dict[str, tuple] = {}
+        for ex in self.exercises:
+            out[ex.grade_id] = out.get(ex.grade_id, ()) + (ex,)
+        return out
+
 
 # --------------------------------------------------------------------------------------
 # The registry: denied names resolved to "module:attr.path" targets

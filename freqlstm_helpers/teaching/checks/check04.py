@@ -67,8 +67,6 @@ def tbptt_windows(fn) -> CheckResult:
                         "Hint: windows start at 0, k, 2k, ... and stop at min(start + k, n).")
 
 
-
-
 @exercise
 def window_step(fn) -> CheckResult:
     """04.2b: one truncated-BPTT window, driven through the stream trainer's own bookkeeping, window by window."""

@@ -78,12 +78,17 @@ def _stage(result: CheckResult) -> CheckResult:
     """A FAILED message: the line-level "Hint: ..." tail is replaced by the conceptual hint and a pointer."""
     if result.status != FAILED:
         return result
-    ex = _number(_exercise_id(result.exercise))
     said, _, _ = result.message.partition(_LEVEL2)
-    said = said.rstrip()
-    concept = CONCEPTS.get(ex, "")
     return CheckResult(result.exercise, FAILED,
-                       f"{said} {concept} (A closer hint: check.hint(\"{ex}\", level=2).)".replace("  ", " ").strip())
+                       f"{said.rstrip()} {idea(_exercise_id(result.exercise))}".replace("  ", " ").strip())
+
+
+def idea(exercise_id: str, where: str = "") -> str:
+    """What a first failure adds, in the self-check and in the grader's feedback alike: the idea behind
+    the exercise and where its closer hint is (never the line-level hint itself)."""
+    ex = _number(exercise_id)
+    _load(ex)
+    return f"{CONCEPTS.get(ex, '')} (A closer hint: check.hint(\"{ex}\", level=2){where}.)".strip()
 
 
 class _HintRequest(Exception):
